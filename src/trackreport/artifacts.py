@@ -1,0 +1,177 @@
+"""Copy files, folders, text, dicts and figures into a run's artifacts."""
+
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from . import events
+from .errors import ArtifactError
+from .keys import check_artifact_path
+from .store import Store
+
+VEGALITE_MEDIA_TYPE = "application/vnd.vegalite.v5+json"
+
+_EXTRA_TYPES = {
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".jsonl": "application/jsonl",
+    ".ndjson": "application/jsonl",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".toml": "application/toml",
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".log": "text/plain",
+    ".py": "text/x-python",
+    ".ipynb": "application/x-ipynb+json",
+    ".parquet": "application/vnd.apache.parquet",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+
+
+class ArtifactWarning(UserWarning):
+    """Something in a logged folder was skipped (a symlink leading outside it, ...)."""
+
+
+def media_type(path: str) -> str:
+    """The media type of an artifact path, by its name."""
+    lower = path.lower()
+    if lower.endswith((".vl.json", ".vega-lite.json", ".vegalite.json")):
+        return VEGALITE_MEDIA_TYPE
+    suffix = os.path.splitext(lower)[1]
+    if suffix in _EXTRA_TYPES:
+        return _EXTRA_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(lower, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def _event(path: str, size: int, sha256: str, kind: str | None = None) -> dict[str, Any]:
+    return {
+        "type": events.ARTIFACT,
+        "time": time.time(),
+        "path": path,
+        "size": size,
+        "sha256": sha256,
+        "media_type": kind or media_type(path),
+    }
+
+
+def _join(artifact_path: str | None, name: str) -> str:
+    base = check_artifact_path(artifact_path) if artifact_path else ""
+    return check_artifact_path(f"{base}/{name}" if base else name)
+
+
+def copy_file(store: Store, run_id: str, local: str | os.PathLike[str],
+              artifact_path: str | None = None) -> dict[str, Any]:
+    """Copy one local file into the run; returns its artifact event."""
+    src = Path(local)
+    if not src.is_file():
+        raise ArtifactError(f"artifact {str(local)!r} is not a file")
+    rel = _join(artifact_path, src.name)
+    size, digest = store.storage.put_file(src, store.artifact_path(run_id, rel))
+    return _event(rel, size, digest)
+
+
+def copy_folder(store: Store, run_id: str, local: str | os.PathLike[str],
+                artifact_path: str | None = None) -> list[dict[str, Any]]:
+    """Copy a folder's files into the run; symlinks leading outside it are skipped."""
+    root = Path(local)
+    if not root.is_dir():
+        raise ArtifactError(f"artifact folder {str(local)!r} is not a folder")
+    real_root = root.resolve()
+    base = check_artifact_path(artifact_path) if artifact_path else ""
+    plan: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        here = Path(dirpath)
+        for name in [*sorted(filenames), *[d for d in dirnames if (here / d).is_symlink()]]:
+            path = here / name
+            real = path.resolve()
+            if path.is_symlink() and real != real_root and real_root not in real.parents:
+                warnings.warn(f"skipped {path}: a symlink leading outside {root}",
+                              ArtifactWarning, stacklevel=3)
+                continue
+            if not real.is_file():
+                continue
+            rel = path.relative_to(root).as_posix()
+            plan.append((path, check_artifact_path(f"{base}/{rel}" if base else rel)))
+    out = []
+    for path, rel in plan:
+        size, digest = store.storage.put_file(path, store.artifact_path(run_id, rel))
+        out.append(_event(rel, size, digest))
+    return out
+
+
+def put_bytes(store: Store, run_id: str, data: bytes, artifact_file: str,
+              kind: str | None = None) -> dict[str, Any]:
+    """Write bytes as an artifact; returns its artifact event."""
+    rel = check_artifact_path(artifact_file, "artifact file")
+    size, digest = store.storage.put_bytes(store.artifact_path(run_id, rel), data)
+    return _event(rel, size, digest, kind)
+
+
+def text_bytes(text: str) -> bytes:
+    """UTF-8 bytes of a text artifact (TypeError for non-strings)."""
+    if not isinstance(text, str):
+        raise TypeError(f"log_text needs a str, got {type(text).__name__}")
+    return text.encode("utf-8")
+
+
+def dict_bytes(data: Any, artifact_file: str) -> bytes:
+    """A dict serialised as JSON, or YAML when the file name ends .yaml/.yml."""
+    lower = artifact_file.lower()
+    if lower.endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError:
+            raise ArtifactError(
+                f"{artifact_file!r}: writing YAML needs PyYAML (pip install pyyaml); "
+                "or use a .json file name"
+            ) from None
+        return yaml.safe_dump(events.jsonable(data), sort_keys=False).encode("utf-8")
+    try:
+        return json.dumps(events.jsonable(data), indent=2, ensure_ascii=False,
+                          allow_nan=True).encode("utf-8") + b"\n"
+    except (TypeError, ValueError) as exc:  # pragma: no cover - jsonable handles most
+        raise ArtifactError(f"{artifact_file!r}: cannot serialise as JSON: {exc}") from None
+
+
+def figure_bytes(figure: Any, artifact_file: str) -> tuple[bytes, str | None]:
+    """Render a matplotlib figure or an altair chart for ``artifact_file``.
+
+    matplotlib figures are saved with ``savefig`` in the format the file name
+    says. altair charts are saved as their Vega-Lite spec (``.json``), or
+    rendered through vl-convert for ``.png``/``.svg``.
+    """
+    lower = artifact_file.lower()
+    ext = os.path.splitext(lower)[1].lstrip(".")
+    if hasattr(figure, "savefig"):
+        buf = io.BytesIO()
+        figure.savefig(buf, format=ext or "png", bbox_inches="tight")
+        return buf.getvalue(), None
+    if hasattr(figure, "to_dict") and type(figure).__module__.startswith("altair"):
+        spec = figure.to_dict()
+        if ext in ("png", "svg"):
+            import vl_convert as vlc
+
+            if ext == "png":
+                return vlc.vegalite_to_png(spec), None
+            return vlc.vegalite_to_svg(spec).encode("utf-8"), None
+        if ext != "json":
+            raise ArtifactError(
+                f"{artifact_file!r}: an altair chart is saved as .json (its Vega-Lite spec), "
+                ".png or .svg"
+            )
+        data = json.dumps(spec, indent=1, sort_keys=True).encode("utf-8")
+        return data, VEGALITE_MEDIA_TYPE
+    raise TypeError(
+        f"log_figure takes a matplotlib figure or an altair chart, got {type(figure).__name__}"
+    )

@@ -1,0 +1,395 @@
+"""The module-level tracking API (MLflow's fluent shape): an active-run stack.
+
+Every logging function finds the active run and calls the matching
+``ActiveRun`` method. Unclosed runs are ended at interpreter exit (FINISHED,
+or FAILED/KILLED after an uncaught exception), and on SIGTERM (KILLED).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import env, events
+from .errors import NoActiveRunError, TrackreportError
+from .keys import check_key
+from .reader import read_run
+from .records import KILLED, Run
+from .run import ActiveRun, outcome, random_name, source_name
+from .store import EXPERIMENTS, Store, check_run_id, new_run_id, new_writer_id
+from .writer import EventFile
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+_stack: list[ActiveRun] = []
+_store_path: str | None = None
+_experiment = "Default"
+_experiment_settings: dict[str, dict[str, Any]] = {}
+_written_settings: dict[tuple[str, str], dict[str, Any]] = {}
+_stores: dict[str, Store] = {}
+_experiment_files: dict[str, EventFile] = {}
+_writer: list[str] = []  # [writer id of this process]
+_uncaught: list[tuple[type[BaseException], BaseException]] = []
+_lock = threading.RLock()
+
+
+# store and experiment --------------------------------------------------------------
+def set_store(path: str | os.PathLike[str]) -> None:
+    """Use the store at ``path`` (created on the first run) for the runs that follow."""
+    global _store_path
+    _store_path = os.fspath(path)
+
+
+def get_store() -> Store:
+    """The store in use: set_store(), else ``$TRACKREPORT_STORE``, else ``./trackruns``."""
+    path = os.path.abspath(_store_path or env.store_path())
+    store = _stores.get(path)
+    if store is None:
+        store = _stores[path] = Store(path)
+    return store
+
+
+def set_experiment(name: str, description: str | None = None,
+                   primary_metric: str | None = None, goal: str | None = None) -> None:
+    """Log the following runs into experiment ``name`` and, optionally, describe it.
+
+    Args:
+        name: the experiment's name.
+        description: markdown shown on the experiment's page.
+        primary_metric: the metric that ranks runs ("best run").
+        goal: ``"min"`` or ``"max"``: which direction of ``primary_metric`` is better.
+    """
+    global _experiment
+    check_key(name, "experiment name")
+    if goal is not None and goal not in ("min", "max"):
+        raise ValueError(f"goal must be 'min' or 'max', got {goal!r}")
+    if primary_metric is not None:
+        check_key(primary_metric, "primary_metric")
+    if description is not None and not isinstance(description, str):
+        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    settings = _experiment_settings.setdefault(name, {})
+    for field, value in (("description", description), ("primary_metric", primary_metric),
+                         ("goal", goal)):
+        if value is not None:
+            settings[field] = value
+    _experiment = name
+
+
+def _writer_id() -> str:
+    pid = os.getpid()
+    if not _writer or not _writer[0].startswith(f"{pid}-"):
+        _writer[:] = [new_writer_id()]
+    return _writer[0]
+
+
+def _write_experiment_settings(store: Store, name: str) -> None:
+    settings = _experiment_settings.get(name)
+    if not settings or _written_settings.get((str(store.root), name)) == settings:
+        return
+    key = str(store.root)
+    file = _experiment_files.get(key)
+    if file is None or file.closed:
+        file = _experiment_files[key] = EventFile(store.storage, EXPERIMENTS, _writer_id())
+    file.add({"type": events.EXPERIMENT, "time": time.time(), "name": name, **settings})
+    file.flush()
+    _written_settings[(key, name)] = dict(settings)
+
+
+# runs ------------------------------------------------------------------------------
+def start_run(run_id: str | None = None, name: str | None = None,
+              tags: Mapping[str, Any] | None = None, *, experiment: str | None = None,
+              nested: bool = False, parent_run_id: str | None = None,
+              capture: bool | None = None, description: str | None = None,
+              run_name: str | None = None) -> ActiveRun:
+    """Start a new run, or resume run ``run_id`` (possibly started by another process).
+
+    Args:
+        run_id: resume this existing run instead of starting a new one.
+        name: the run's name (default: a readable random name). ``run_name`` is an alias.
+        tags: tags to set at the start.
+        experiment: the experiment (default: the one set by set_experiment, else "Default").
+        nested: start a child of the active run instead of refusing.
+        parent_run_id: the parent run's id (default: the active run when nested).
+        capture: capture source, git, user, host, packages (default: on unless
+            ``$TRACKREPORT_CAPTURE=0``).
+        description: a markdown note for the run.
+
+    Returns the ActiveRun, a context manager. Writes ``run.start`` (or
+    ``run.resume``) to the run's own events file of this process.
+    """
+    name = name if name is not None else run_name
+    with _lock:
+        if _stack and not nested:
+            raise TrackreportError(
+                f"run {_stack[-1].id} ({_stack[-1].name!r}) is already active; end it first "
+                "or pass nested=True"
+            )
+        if name is not None:
+            check_key(name, "run name")
+        if tags is not None and not isinstance(tags, Mapping):
+            raise TypeError(f"tags must be a mapping, got {type(tags).__name__}")
+        for key in tags or {}:
+            check_key(key, "tag key")
+        if nested and parent_run_id is None and _stack:
+            parent_run_id = _stack[-1].id
+        store = get_store()
+        store.ensure()
+        if run_id is not None:
+            run = _resume(store, run_id)
+        else:
+            exp = experiment if experiment is not None else _experiment
+            check_key(exp, "experiment name")
+            _write_experiment_settings(store, exp)
+            run = _new_run(store, exp, name or random_name(), parent_run_id, capture)
+        _stack.append(run)
+        run._on_end.append(_pop)
+        _install_signal_handler()
+    if tags:
+        run.set_tags(tags)
+    if description:
+        run.note(description)
+    return run
+
+
+def _new_run(store: Store, experiment: str, name: str, parent_run_id: str | None,
+             capture: bool | None) -> ActiveRun:
+    run_id = new_run_id()
+    file = EventFile(store.storage, store.run_dir(run_id), _writer_id())
+    run = ActiveRun(store, run_id, name, experiment, file, parent_run_id)
+    context: dict[str, Any] = {}
+    source_event = None
+    if capture if capture is not None else env.capture_enabled():
+        from .context import capture_context, entry_point_source
+
+        context = capture_context()
+        source = entry_point_source()
+        if source is not None:
+            from . import artifacts
+
+            try:
+                source_event = artifacts.copy_file(store, run_id, source, "source")
+                context["source"] = source_name(Path(source))
+            except (OSError, TrackreportError) as exc:
+                warnings.warn(f"could not copy the entry point {source.name}: {exc}",
+                              stacklevel=3)
+    file.add({"type": events.RUN_START, "time": time.time(), "run_id": run_id,
+              "experiment": experiment, "name": name, "parent_run_id": parent_run_id,
+              "context": context})
+    if source_event is not None:
+        file.add(source_event)
+    return run
+
+
+def _resume(store: Store, run_id: str) -> ActiveRun:
+    check_run_id(run_id)
+    if any(r.id == run_id for r in _stack):
+        raise TrackreportError(f"run {run_id} is already active in this process")
+    record = read_run(store, run_id)
+    file = EventFile(store.storage, store.run_dir(run_id), _writer_id())
+    run = ActiveRun(store, run_id, record.name, record.experiment, file, record.parent_run_id)
+    run._params.update(record.params)
+    for key, series in record.metrics.items():
+        if series.steps:
+            run._next_step[key] = max(series.steps) + 1
+        run._metric_keys.add(key)
+    file.add({"type": events.RUN_RESUME, "time": time.time(), "run_id": run_id})
+    return run
+
+
+def _pop(run: ActiveRun) -> None:
+    with _lock:
+        if run in _stack:
+            _stack.remove(run)
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run (FINISHED unless told otherwise) and flush it to disk."""
+    if _stack:
+        _stack[-1].end(status)
+
+
+def active_run() -> ActiveRun | None:
+    """The innermost active run of this process, or None."""
+    return _stack[-1] if _stack else None
+
+
+def _run() -> ActiveRun:
+    if not _stack:
+        raise NoActiveRunError("no active run: call trackreport.start_run() first")
+    return _stack[-1]
+
+
+# logging: thin wrappers over ActiveRun -------------------------------------------------
+def log_param(key: str, value: Any) -> None:
+    """Log a param of the active run."""
+    _run().log_params({key: value})
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log params of the active run."""
+    _run().log_params(params)
+
+
+def log_metric(key: str, value: Any, step: int | None = None) -> None:
+    """Log a metric value of the active run (``step`` defaults to the key's next step)."""
+    (_stack[-1] if _stack else _run()).log_metric(key, value, step)
+
+
+def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    """Log several metric values of the active run."""
+    _run().log_metrics(metrics, step)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Set a tag of the active run."""
+    _run().set_tags({key: value})
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set tags of the active run."""
+    _run().set_tags(tags)
+
+
+def note(markdown: str) -> None:
+    """Add a markdown note to the active run."""
+    _run().note(markdown)
+
+
+def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Copy a file into the active run's artifacts."""
+    _run().log_artifact(local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Copy a folder into the active run's artifacts."""
+    _run().log_artifacts(local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    """Save text as an artifact of the active run."""
+    _run().log_text(text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str) -> None:
+    """Save a dict as JSON/YAML artifact of the active run."""
+    _run().log_dict(dictionary, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Save a matplotlib figure or altair chart as an artifact of the active run."""
+    _run().log_figure(figure, artifact_file)
+
+
+# reading ---------------------------------------------------------------------------------
+def _read_store(store: str | os.PathLike[str] | None) -> Store:
+    s = Store(os.path.abspath(store)) if store is not None else get_store()
+    s.check_format()
+    return s
+
+
+def get_run(run_id: str, store: str | os.PathLike[str] | None = None) -> Run:
+    """The Run record of ``run_id`` (RunNotFoundError when missing)."""
+    return read_run(_read_store(store), run_id)
+
+
+def load_runs(experiment: str | None = None, filter: str | None = None, *,
+              store: str | os.PathLike[str] | None = None,
+              metric_stats: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per run as a pandas DataFrame (see DESIGN.md section 1 for the columns).
+
+    Args:
+        experiment: only this experiment (None: every experiment).
+        filter: MLflow search syntax plus OR, NOT and parentheses.
+        store: the store folder (default: the store in use).
+        metric_stats: add ``metrics_min.<key>`` and/or ``metrics_max.<key>`` columns
+            for ``"min"``/``"max"``.
+    """
+    from .frames import runs_frame
+
+    return runs_frame(_read_store(store), experiment=experiment, filter=filter,
+                      metric_stats=metric_stats)
+
+
+def load_metrics(run_ids: list[str] | None = None, keys: list[str] | None = None,
+                 experiment: str | None = None, *,
+                 store: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """One row per logged metric value: ``run_id, key, step, value, time``."""
+    from .frames import metrics_frame
+
+    return metrics_frame(_read_store(store), run_ids=run_ids, keys=keys, experiment=experiment)
+
+
+# process exit, uncaught exceptions, SIGTERM --------------------------------------------
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+    _uncaught.append((exc_type, exc))
+    _previous_excepthook(exc_type, exc, tb)
+
+
+_previous_excepthook = sys.excepthook
+sys.excepthook = _excepthook
+
+
+def _end_all(status: str | None = None, error: str | None = None) -> None:
+    for run in list(reversed(_stack)):
+        if status is None:
+            st, err = outcome(*_uncaught[-1]) if _uncaught else ("FINISHED", None)
+        else:
+            st, err = status, error
+        try:
+            run.end(st, err)
+        except Exception as exc:  # pragma: no cover - never fail at exit
+            warnings.warn(f"could not end run {run.id}: {exc!r}", stacklevel=1)
+
+
+def _at_exit() -> None:
+    _end_all()
+
+
+atexit.register(_at_exit)
+
+_signal_installed = False
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    _end_all(KILLED, "SIGTERM")
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_signal_handler() -> None:
+    global _signal_installed
+    if _signal_installed or threading.current_thread() is not threading.main_thread():
+        return
+    _signal_installed = True
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # pragma: no cover - not the main interpreter
+        pass
+
+
+def _after_fork_in_child() -> None:
+    """A forked child logs to its own files, never to its parent's."""
+    global _signal_installed
+    _writer.clear()
+    _experiment_files.clear()
+    _signal_installed = False
+    for run in _stack:
+        file = EventFile(run.store.storage, run.store.run_dir(run.id), _writer_id())
+        run._file = file
+        run._queue = file.queue
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+

@@ -1,0 +1,114 @@
+"""Validation of keys, names, steps, metric values and artifact paths.
+
+Pure functions; each failure raises a TrackreportError subclass whose message
+names the offending value and what is allowed. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from typing import Any
+
+from .errors import InvalidKeyError, InvalidMetricTypeError, InvalidValueError
+
+MAX_KEY_LENGTH = 250
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_key(key: object, what: str = "key") -> str:
+    """Return ``key`` if it is a valid param/metric/tag key or name, else raise.
+
+    A key is a non-empty string of at most 250 printable characters, without
+    leading or trailing spaces, a ``..`` path segment or a leading ``/``.
+    """
+    if not isinstance(key, str):
+        raise InvalidKeyError(f"{what} must be a string, got {type(key).__name__} {key!r}")
+    if not key:
+        raise InvalidKeyError(f"{what} is empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidKeyError(
+            f"{what} {key[:40]!r}... is {len(key)} characters long (at most {MAX_KEY_LENGTH})"
+        )
+    if _CONTROL.search(key):
+        raise InvalidKeyError(f"{what} {key!r} contains a control character")
+    if key != key.strip():
+        raise InvalidKeyError(f"{what} {key!r} has leading or trailing white space")
+    if key.startswith("/"):
+        raise InvalidKeyError(f"{what} {key!r} starts with '/'")
+    if ".." in key.replace("\\", "/").split("/"):
+        raise InvalidKeyError(f"{what} {key!r} contains a '..' path segment")
+    return key
+
+
+def check_step(step: object, key: str) -> int:
+    """Return ``step`` as an int if it is a whole number >= 0, else raise."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        if isinstance(step, numbers.Real) and not isinstance(step, bool):
+            raise InvalidMetricTypeError(
+                f"step of metric {key!r} must be an integer >= 0, got {step!r}"
+            )
+        raise InvalidMetricTypeError(
+            f"step of metric {key!r} must be an integer >= 0, got {type(step).__name__} {step!r}"
+        )
+    step = int(step)
+    if step < 0:
+        raise InvalidValueError(f"step of metric {key!r} must be >= 0, got {step}")
+    return step
+
+
+def metric_value(value: Any, key: str) -> float:
+    """Return ``value`` as a float (numpy scalars and 0-d arrays included), else raise."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
+    if isinstance(value, bool) or isinstance(value, (str, bytes)):
+        raise InvalidMetricTypeError(
+            f"metric {key!r} must be a number, got {kind.__name__} {value!r}"
+        )
+    if isinstance(value, numbers.Real):
+        return float(value)
+    shape = getattr(value, "shape", None)
+    if shape == () and hasattr(value, "item"):
+        item = value.item()
+        if isinstance(item, numbers.Real) and not isinstance(item, bool):
+            return float(item)
+    raise InvalidMetricTypeError(
+        f"metric {key!r} must be a number, got {kind.__name__} {_short_repr(value)}"
+    )
+
+
+def check_artifact_path(path: object, what: str = "artifact path") -> str:
+    """Return a normalised relative POSIX artifact path, or raise if it escapes the run."""
+    if not isinstance(path, str):
+        raise InvalidKeyError(f"{what} must be a string, got {type(path).__name__} {path!r}")
+    norm = path.replace("\\", "/")
+    if not norm or norm.strip("/") == "":
+        raise InvalidKeyError(f"{what} {path!r} is empty")
+    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
+        raise InvalidKeyError(f"{what} {path!r} is absolute; give a path inside the run")
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise InvalidKeyError(f"{what} {path!r} escapes the run folder ('..')")
+    for part in parts:
+        if _CONTROL.search(part):
+            raise InvalidKeyError(f"{what} {path!r} contains a control character")
+        if part != part.strip():
+            raise InvalidKeyError(f"{what} {path!r} has a segment with leading or trailing spaces")
+    if not parts:
+        raise InvalidKeyError(f"{what} {path!r} is empty")
+    joined = "/".join(parts)
+    if len(joined) > 1000:
+        raise InvalidKeyError(f"{what} {joined[:40]!r}... is too long (at most 1000 characters)")
+    return joined
+
+
+def is_finite(value: float) -> bool:
+    """True unless value is NaN or infinite."""
+    return math.isfinite(value)
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

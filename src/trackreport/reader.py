@@ -1,0 +1,274 @@
+"""Read a store back: merge a run's event files into a Run record.
+
+Standard library (plus orjson) only. A run's files are merged by (time, file,
+line). A torn last line (a crash mid-write) is skipped with a warning, a
+corrupt line elsewhere is skipped and counted, unknown event types are
+ignored (forward compatibility).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from . import events
+from .errors import RunNotFoundError
+from .records import (
+    FINISHED,
+    RUNNING,
+    ArtifactRecord,
+    Experiment,
+    MetricSeries,
+    NoteRecord,
+    ReadProblems,
+    Run,
+)
+from .store import Store, check_run_id
+
+KNOWN_RUN_EVENTS = frozenset({
+    events.OPEN, events.RUN_START, events.RUN_RESUME, events.RUN_END, events.PARAMS,
+    events.METRICS, events.TAGS, events.ARTIFACT, events.MODEL, events.NOTE,
+})
+
+
+class ReadWarning(UserWarning):
+    """Something in the store was skipped while reading (torn or corrupt line, ...)."""
+
+
+@dataclass
+class FileReport:
+    """What reading one events file found."""
+
+    path: str
+    lines: int = 0
+    torn_last_line: bool = False
+    corrupt_lines: list[int] = field(default_factory=list)
+    unknown_events: dict[str, int] = field(default_factory=dict)
+
+
+def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> list[dict[str, Any]]:
+    """Parse an events file's bytes into event dicts, skipping bad lines.
+
+    Fast path: the whole file as one JSON array; on any error, line by line.
+    """
+    report = report or FileReport(path)
+    if not data:
+        return []
+    torn = not data.endswith(b"\n")
+    lines = data.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline
+    if torn:
+        report.torn_last_line = True
+        warnings.warn(f"{path}: skipped a torn last line (a writer stopped mid-write?)",
+                      ReadWarning, stacklevel=3)
+    report.lines = len(lines) + (1 if tail else 0)
+    try:
+        parsed = orjson.loads(b"[" + b",".join(lines) + b"]") if lines else []
+        if all(type(e) is dict and type(e.get("type")) is str for e in parsed):
+            return parsed
+    except orjson.JSONDecodeError:
+        pass
+    out = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            out.append(events.decode(line))
+        except ValueError:
+            report.corrupt_lines.append(number)
+    if report.corrupt_lines:
+        warnings.warn(f"{path}: skipped {len(report.corrupt_lines)} corrupt line(s)",
+                      ReadWarning, stacklevel=3)
+    return out
+
+
+def read_event_files(store: Store, paths: Iterable[str],
+                     reports: list[FileReport] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """Events of several files as (file index, event), merged by (time, file, line)."""
+    merged: list[tuple[float, int, int, dict[str, Any]]] = []
+    for index, path in enumerate(paths):
+        report = FileReport(path)
+        try:
+            data = store.storage.read_bytes(path)
+        except FileNotFoundError:
+            continue
+        for line, event in enumerate(parse_lines(data, path, report)):
+            t = event.get("time")
+            merged.append((t if isinstance(t, (int, float)) else 0.0, index, line, event))
+        if reports is not None:
+            reports.append(report)
+    merged.sort(key=lambda item: (item[0], item[1], item[2]))
+    return [(index, event) for _, index, _, event in merged]
+
+
+def read_run(store: Store, run_id: str, *, metrics: bool = True,
+             reports: list[FileReport] | None = None) -> Run:
+    """Everything about one run, merged from all its writers' files.
+
+    Raises RunNotFoundError when the store has no such run.
+    """
+    check_run_id(run_id)
+    paths = store.run_event_files(run_id)
+    if not paths:
+        raise RunNotFoundError(f"no run {run_id!r} in the store at {store.root}")
+    own_reports: list[FileReport] = [] if reports is None else reports
+    merged = read_event_files(store, paths, own_reports)
+    run = fold_run(run_id, merged, metrics=metrics)
+    for report in own_reports:
+        run.problems.torn_lines += int(report.torn_last_line)
+        run.problems.corrupt_lines += len(report.corrupt_lines)
+        run.problems.unknown_events += sum(report.unknown_events.values())
+    return run
+
+
+def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
+             metrics: bool = True) -> Run:
+    """Fold merged (file index, event) pairs into a Run record."""
+    run = Run(run_id=run_id, name=run_id, experiment="Default", status=RUNNING,
+              start_time=None, end_time=None)
+    open_files: dict[int, bool] = {}
+    last_end: dict[str, Any] | None = None
+    series: dict[str, tuple[list[int], list[float], list[float], list[int]]] = {}
+    order = 0
+    artifacts: dict[str, ArtifactRecord] = {}
+    for index, event in merged:
+        kind = event["type"]
+        t = event.get("time")
+        if isinstance(t, (int, float)):
+            run.last_event_time = t if run.last_event_time is None else max(run.last_event_time, t)
+        if kind == events.METRICS:
+            if not metrics:
+                continue
+            step = event.get("step")
+            values = event.get("values")
+            if not isinstance(step, int) or not isinstance(values, dict):
+                run.problems.corrupt_lines += 1
+                continue
+            for key, value in values.items():
+                try:
+                    v = events.metric_from_json(value)
+                except (KeyError, TypeError, ValueError):
+                    run.problems.corrupt_lines += 1
+                    continue
+                entry = series.get(key)
+                if entry is None:
+                    entry = series[key] = ([], [], [], [])
+                entry[0].append(step)
+                entry[1].append(v)
+                entry[2].append(t)
+                entry[3].append(order)
+                order += 1
+        elif kind == events.PARAMS:
+            for key, value in (event.get("params") or {}).items():
+                if key in run.params and run.params[key] != value:
+                    msg = (f"run {run_id}: param {key!r} was logged as {run.params[key]!r} and "
+                           f"as {value!r}; the first value wins")
+                    run.problems.messages.append(msg)
+                    warnings.warn(msg, ReadWarning, stacklevel=2)
+                    continue
+                run.params.setdefault(key, value)
+        elif kind == events.TAGS:
+            for key, value in (event.get("tags") or {}).items():
+                run.tags[key] = value if isinstance(value, str) else str(value)
+        elif kind == events.NOTE:
+            if isinstance(event.get("markdown"), str):
+                run.notes.append(NoteRecord(event["markdown"], t or 0.0))
+        elif kind == events.ARTIFACT:
+            path = event.get("path")
+            if isinstance(path, str):
+                artifacts[path] = ArtifactRecord(
+                    path=path, size=int(event.get("size") or 0),
+                    sha256=str(event.get("sha256") or ""),
+                    media_type=str(event.get("media_type") or "application/octet-stream"),
+                    time=t or 0.0)
+        elif kind == events.MODEL:
+            run.models.append({k: v for k, v in event.items() if k != "type"})
+        elif kind == events.RUN_START:
+            if run.start_time is None or (t is not None and t < run.start_time):
+                run.start_time = t
+                run.name = str(event.get("name") or run_id)
+                run.experiment = str(event.get("experiment") or "Default")
+                run.parent_run_id = event.get("parent_run_id")
+                context = event.get("context")
+                run.context = context if isinstance(context, dict) else {}
+            open_files[index] = True
+        elif kind == events.RUN_RESUME:
+            open_files[index] = True
+        elif kind == events.RUN_END:
+            open_files[index] = False
+            last_end = event
+        elif kind != events.OPEN:
+            run.problems.unknown_events += 1
+    run.artifacts = sorted(artifacts.values(), key=lambda a: a.path)
+    if any(open_files.values()) or last_end is None:
+        run.status = RUNNING
+        run.end_time = None
+    else:
+        run.status = str(last_end.get("status") or FINISHED)
+        run.end_time = last_end.get("time")
+        run.error = last_end.get("error")
+    for key in sorted(series):
+        steps, values, times, orders = series[key]
+        idx = sorted(range(len(steps)), key=lambda i: (steps[i], orders[i]))
+        if all(idx[i] == i for i in range(len(idx))):
+            run.metrics[key] = MetricSeries(key, steps, values, times)
+        else:
+            run.metrics[key] = MetricSeries(
+                key, [steps[i] for i in idx], [values[i] for i in idx], [times[i] for i in idx])
+    return run
+
+
+def iter_runs(store: Store, *, metrics: bool = True,
+              experiment: str | None = None) -> Iterator[Run]:
+    """Every run of the store (optionally of one experiment), one at a time."""
+    for run_id in store.run_ids():
+        try:
+            run = read_run(store, run_id, metrics=metrics)
+        except RunNotFoundError:
+            continue
+        if experiment is None or run.experiment == experiment:
+            yield run
+
+
+def read_experiments(store: Store) -> dict[str, Experiment]:
+    """Experiment settings by name, as last set (per field) by ``set_experiment``."""
+    out: dict[str, Experiment] = {}
+    for _, event in read_event_files(store, store.experiment_event_files()):
+        if event.get("type") != events.EXPERIMENT:
+            continue
+        name = event.get("name")
+        if not isinstance(name, str):
+            continue
+        exp = out.setdefault(name, Experiment(name))
+        if isinstance(event.get("description"), str):
+            exp.description = event["description"]
+        if isinstance(event.get("primary_metric"), str):
+            exp.primary_metric = event["primary_metric"]
+        if event.get("goal") in ("min", "max"):
+            exp.goal = event["goal"]
+    return out
+
+
+def file_report(store: Store, path: str) -> tuple[FileReport, list[dict[str, Any]]]:
+    """Read one events file and say what is wrong with it (for ``trackreport check``)."""
+    report = FileReport(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReadWarning)
+        parsed = parse_lines(store.storage.read_bytes(path), path, report)
+    known = KNOWN_RUN_EVENTS | {events.EXPERIMENT}
+    for event in parsed:
+        if event["type"] not in known and not event["type"].startswith("registry."):
+            report.unknown_events[event["type"]] = report.unknown_events.get(event["type"], 0) + 1
+    return report, parsed
+
+
+def problems_summary(reports: Iterable[FileReport]) -> ReadProblems:
+    """Totals over file reports."""
+    total = ReadProblems()
+    for report in reports:
+        total.torn_lines += int(report.torn_last_line)
+        total.corrupt_lines += len(report.corrupt_lines)
+        total.unknown_events += sum(report.unknown_events.values())
+    return total

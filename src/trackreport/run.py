@@ -1,0 +1,254 @@
+"""ActiveRun: a run being logged by this process (context manager + logging methods).
+
+The module-level functions in ``fluent`` find the active run and call these
+methods, so ``run.log_param(...)`` and ``trackreport.log_param(...)`` share
+one code path.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import artifacts, events
+from .errors import ParamChangedError, TrackreportError
+from .keys import check_key, check_step, metric_value
+from .records import FAILED, FINISHED, KILLED, RUNNING
+from .store import Store
+from .writer import EventFile
+
+
+class ActiveRun:
+    """A run this process is logging to. Use it as a context manager.
+
+    Leaving a ``with`` block normally ends the run FINISHED; an exception ends
+    it FAILED (KeyboardInterrupt: KILLED; ``sys.exit(0)``: FINISHED).
+    """
+
+    def __init__(self, store: Store, run_id: str, name: str, experiment: str,
+                 file: EventFile, parent_run_id: str | None = None) -> None:
+        self.store = store
+        self.id = run_id
+        self.name = name
+        self.experiment = experiment
+        self.parent_run_id = parent_run_id
+        self._file = file
+        self._queue = file.queue
+        self._params: dict[str, Any] = {}
+        self._next_step: dict[str, int] = {}
+        self._metric_keys: set[str] = set()
+        self.status = RUNNING
+        self._on_end: list[Any] = []
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.id} {self.name!r} {self.status}>"
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (same as ``id``; MLflow's ``run.info.run_id``)."""
+        return self.id
+
+    # context manager -----------------------------------------------------------
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        status, error = outcome(exc_type, exc)
+        self.end(status, error)
+
+    # params ----------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        """Log one param; logging it again with a different value raises ParamChangedError."""
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log several params at once (all are checked before anything is written)."""
+        if not isinstance(params, Mapping):
+            raise TypeError(f"log_params needs a mapping, got {type(params).__name__}")
+        clean: dict[str, Any] = {}
+        for key, value in params.items():
+            check_key(key, "param key")
+            stored = events.jsonable(value)
+            old = self._params.get(key, _MISSING)
+            if old is _MISSING:
+                old = clean.get(key, _MISSING)
+            if old is not _MISSING and not _same(old, stored):
+                raise ParamChangedError(
+                    f"param {key!r} was already logged as {old!r}; it cannot change to "
+                    f"{stored!r} (params are fixed per run; use a metric or a tag)"
+                )
+            clean[key] = stored
+        new = {k: v for k, v in clean.items() if k not in self._params}
+        if new:
+            self._params.update(new)
+            self._file.add({"type": events.PARAMS, "time": time.time(), "params": new})
+
+    # metrics -----------------------------------------------------------------------
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        """Log one metric value; ``step`` defaults to the next step of that key."""
+        if key not in self._metric_keys:
+            check_key(key, "metric key")
+            self._metric_keys.add(key)
+        if type(value) is not float:
+            value = float(value) if type(value) is int else metric_value(value, key)
+        nxt = self._next_step
+        if step is None:
+            step = nxt.get(key, 0)
+        elif type(step) is not int or step < 0:
+            step = check_step(step, key)
+        if step >= nxt.get(key, 0):
+            nxt[key] = step + 1
+        self._queue.append((time.time(), step, key, value))
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Log several metric values (checked first); one event per distinct step."""
+        if not isinstance(metrics, Mapping):
+            raise TypeError(f"log_metrics needs a mapping, got {type(metrics).__name__}")
+        values: dict[str, float] = {}
+        for key, value in metrics.items():
+            if key not in self._metric_keys:
+                check_key(key, "metric key")
+            values[key] = value if type(value) is float else metric_value(value, key)
+        if step is not None and (type(step) is not int or step < 0):
+            step = check_step(step, next(iter(values), "?"))
+        now = time.time()
+        nxt = self._next_step
+        by_step: dict[int, dict[str, float]] = {}
+        for key, value in values.items():
+            s = nxt.get(key, 0) if step is None else step
+            by_step.setdefault(s, {})[key] = value
+            if s >= nxt.get(key, 0):
+                nxt[key] = s + 1
+        self._metric_keys.update(values)
+        for s, vals in by_step.items():
+            self._file.add({"type": events.METRICS, "time": now, "step": s, "values": vals})
+
+    # tags and notes --------------------------------------------------------------------
+    def set_tag(self, key: str, value: Any) -> None:
+        """Set one tag (values are stored as strings; the last one wins)."""
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set several tags at once."""
+        if not isinstance(tags, Mapping):
+            raise TypeError(f"set_tags needs a mapping, got {type(tags).__name__}")
+        clean = {check_key(k, "tag key"): v if isinstance(v, str) else _tag_text(v)
+                 for k, v in tags.items()}
+        if clean:
+            self._file.add({"type": events.TAGS, "time": time.time(), "tags": clean})
+
+    def note(self, markdown: str) -> None:
+        """Add a markdown note, shown (sanitized) on the run's page."""
+        if not isinstance(markdown, str):
+            raise TypeError(f"note needs a str of markdown, got {type(markdown).__name__}")
+        self._file.add({"type": events.NOTE, "time": time.time(), "markdown": markdown})
+
+    # artifacts -----------------------------------------------------------------------
+    def log_artifact(self, local_path: str | os.PathLike[str],
+                     artifact_path: str | None = None) -> None:
+        """Copy a local file into the run (under ``artifact_path`` when given)."""
+        self._file.add(artifacts.copy_file(self.store, self.id, local_path, artifact_path))
+
+    def log_artifacts(self, local_dir: str | os.PathLike[str],
+                      artifact_path: str | None = None) -> None:
+        """Copy a local folder's files into the run; symlinks leading outside it are skipped."""
+        for event in artifacts.copy_folder(self.store, self.id, local_dir, artifact_path):
+            self._file.add(event)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        """Save text as an artifact file."""
+        data = artifacts.text_bytes(text)
+        self._file.add(artifacts.put_bytes(self.store, self.id, data, artifact_file))
+
+    def log_dict(self, dictionary: Any, artifact_file: str) -> None:
+        """Save a dict as JSON (or YAML for .yaml/.yml) as an artifact file."""
+        data = artifacts.dict_bytes(dictionary, artifact_file)
+        self._file.add(artifacts.put_bytes(self.store, self.id, data, artifact_file))
+
+    def log_figure(self, figure: Any, artifact_file: str) -> None:
+        """Save a matplotlib figure (savefig) or an altair chart (Vega-Lite spec) as an artifact."""
+        from .keys import check_artifact_path
+
+        check_artifact_path(artifact_file, "artifact file")
+        data, kind = artifacts.figure_bytes(figure, artifact_file)
+        self._file.add(artifacts.put_bytes(self.store, self.id, data, artifact_file, kind))
+
+    # lifecycle -------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write everything logged so far to disk now."""
+        self._file.flush()
+
+    def end(self, status: str = FINISHED, error: str | None = None) -> None:
+        """End the run with ``status`` (FINISHED, FAILED or KILLED) and flush."""
+        if self.status != RUNNING:
+            return
+        if status not in (FINISHED, FAILED, KILLED):
+            raise TrackreportError(f"status must be FINISHED, FAILED or KILLED, got {status!r}")
+        self.status = status
+        self._file.add({"type": events.RUN_END, "time": time.time(), "status": status,
+                        "error": error})
+        for callback in self._on_end:
+            callback(self)
+        if not self._file.close():
+            warnings.warn(f"run {self.id}: some events could not be written yet; "
+                          "they are retried at exit", stacklevel=2)
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return (type(a) is type(b) and a == b) or (
+        isinstance(a, (int, float)) and isinstance(b, (int, float))
+        and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+def _tag_text(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return events.encode({"v": value})[5:-2].decode("utf-8")
+    return str(value)
+
+
+def outcome(exc_type: type[BaseException] | None,
+            exc: BaseException | None) -> tuple[str, str | None]:
+    """The (status, error) a run ends with after ``exc`` (None: normal end)."""
+    if exc_type is None:
+        return FINISHED, None
+    if issubclass(exc_type, KeyboardInterrupt):
+        return KILLED, "KeyboardInterrupt"
+    if issubclass(exc_type, SystemExit):
+        code = getattr(exc, "code", None)
+        if code is None or code == 0:
+            return FINISHED, None
+        return FAILED, f"SystemExit: {code}"
+    message = str(exc) if exc is not None else ""
+    return FAILED, f"{exc_type.__name__}: {message}" if message else exc_type.__name__
+
+
+_ADJECTIVES = ("amber", "bold", "brisk", "calm", "clever", "crisp", "eager", "fair", "gentle",
+               "glad", "keen", "lucid", "merry", "nimble", "quiet", "rapid", "sharp", "steady",
+               "sunny", "swift", "tidy", "vivid", "warm", "wise")
+_NOUNS = ("badger", "cedar", "comet", "falcon", "fern", "finch", "harbor", "heron", "lark",
+          "maple", "meadow", "otter", "panda", "pine", "quartz", "raven", "river", "sparrow",
+          "spruce", "tiger", "willow", "wren", "yak", "zebra")
+
+
+def random_name() -> str:
+    """A readable default run name such as ``swift-otter-42``."""
+    rnd = secrets.SystemRandom()
+    return f"{rnd.choice(_ADJECTIVES)}-{rnd.choice(_NOUNS)}-{rnd.randrange(100)}"
+
+
+def source_name(path: Path) -> str:
+    """Artifact path under which a captured entry-point source file is stored."""
+    return f"source/{path.name}"

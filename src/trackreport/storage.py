@@ -1,0 +1,226 @@
+"""All file access of a store, behind one small fsspec-shaped interface.
+
+Everything that touches the store's bytes goes through a ``Storage``: append
+event lines, list event files, read files, put and list artifacts. Today there
+is one implementation, ``LocalStorage``, for a local or shared file system; a
+store on object storage (DESIGN.md section 8) implements the same methods with
+create-only segment objects instead of appends.
+
+Paths given to a Storage are relative POSIX paths inside the store. They never
+contain ``..`` and the storage never follows a symbolic link out of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import TrackreportError
+
+_CHUNK = 1 << 20
+
+
+class UnsafePathError(TrackreportError, ValueError):
+    """A path would leave the store (``..``, absolute, or a symlink pointing outside)."""
+
+
+def _check_rel(rel: str) -> str:
+    parts = rel.split("/")
+    if rel.startswith("/") or ".." in parts or "\\" in rel or "\x00" in rel:
+        raise UnsafePathError(f"path {rel!r} is not a relative path inside the store")
+    return rel
+
+
+class AppendHandle:
+    """An append-only file of one writing process.
+
+    The file is created with exclusive create on first use (so two writers that
+    picked the same name collide loudly instead of sharing a file). ``write``
+    appends bytes and tells how many were written, so a caller can keep the
+    unwritten tail after an I/O error and append it later without duplicating
+    or rewriting anything.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._created = False
+
+    def write(self, data: bytes) -> int:
+        """Append ``data``; returns the number of bytes written (may raise OSError)."""
+        if self._fd is None:
+            flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            if not self._created:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                flags |= os.O_CREAT | os.O_EXCL
+            self._fd = os.open(self.path, flags, 0o644)
+            self._created = True
+        written = 0
+        view = memoryview(data)
+        while written < len(data):
+            n = os.write(self._fd, view[written:])
+            if n <= 0:  # pragma: no cover - defensive
+                break
+            written += n
+        return written
+
+    def close(self) -> None:
+        """Close the file descriptor (the file stays)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.close(fd)
+            except OSError:  # pragma: no cover
+                pass
+
+    def reset(self) -> None:
+        """Forget the descriptor after an error, so the next write reopens the file."""
+        self.close()
+
+
+class LocalStorage:
+    """A store on a local (or shared, POSIX) file system."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).absolute()
+        self._real_root: Path | None = None
+
+    # paths ---------------------------------------------------------------
+    def _path(self, rel: str) -> Path:
+        return self.root / _check_rel(rel) if rel else self.root
+
+    def _real(self) -> Path:
+        if self._real_root is None:
+            self._real_root = self.root.resolve()
+        return self._real_root
+
+    def local_path(self, rel: str) -> Path:
+        """The file-system path of ``rel``, refusing symlinks that lead out of the store."""
+        path = self._path(rel)
+        real = path.resolve()
+        root = self._real()
+        if real != root and root not in real.parents:
+            raise UnsafePathError(f"{rel!r} leads outside the store")
+        return path
+
+    # queries -------------------------------------------------------------
+    def exists(self, rel: str) -> bool:
+        """True when ``rel`` exists (as a file or folder)."""
+        return self._path(rel).exists()
+
+    def list_dir(self, rel: str) -> list[str]:
+        """Sorted names of the entries directly inside folder ``rel`` ([] if missing)."""
+        try:
+            return sorted(os.listdir(self._path(rel)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def list_event_files(self, rel: str) -> list[str]:
+        """Sorted relative paths of the ``events-*.jsonl`` files in folder ``rel``."""
+        out = []
+        for name in self.list_dir(rel):
+            if name.startswith("events-") and name.endswith(".jsonl"):
+                path = f"{rel}/{name}" if rel else name
+                if self._is_regular(path):
+                    out.append(path)
+        return out
+
+    def _is_regular(self, rel: str) -> bool:
+        try:
+            mode = os.lstat(self._path(rel)).st_mode
+        except OSError:
+            return False
+        return stat.S_ISREG(mode)
+
+    def walk_files(self, rel: str) -> Iterator[tuple[str, int]]:
+        """(relative path, size) of every regular file below ``rel``, sorted.
+
+        Symbolic links are never followed nor listed.
+        """
+        base = self._path(rel)
+        if not base.is_dir() or base.is_symlink():
+            return
+        stack = [rel]
+        files: list[tuple[str, int]] = []
+        while stack:
+            current = stack.pop()
+            for name in self.list_dir(current):
+                child = f"{current}/{name}"
+                try:
+                    st = os.lstat(self._path(child))
+                except OSError:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(child)
+                elif stat.S_ISREG(st.st_mode):
+                    files.append((child, st.st_size))
+        yield from sorted(files)
+
+    def size(self, rel: str) -> int:
+        """Size in bytes of the regular file ``rel``."""
+        return os.lstat(self._path(rel)).st_size
+
+    # reading -------------------------------------------------------------
+    def read_bytes(self, rel: str, limit: int | None = None) -> bytes:
+        """The bytes of file ``rel`` (at most ``limit``), never through a symlink."""
+        path = self._path(rel)
+        if not self._is_regular(rel):
+            if path.is_symlink():
+                raise UnsafePathError(f"{rel!r} is a symbolic link; not read")
+            raise FileNotFoundError(rel)
+        with open(path, "rb") as fh:
+            return fh.read() if limit is None else fh.read(limit)
+
+    # writing -------------------------------------------------------------
+    def open_append(self, rel: str) -> AppendHandle:
+        """An append-only handle for a new file ``rel`` (created on first write)."""
+        return AppendHandle(self._path(rel))
+
+    def makedirs(self, rel: str) -> None:
+        """Create folder ``rel`` and its parents."""
+        self._path(rel).mkdir(parents=True, exist_ok=True)
+
+    def create_exclusive(self, rel: str, data: bytes) -> bool:
+        """Write ``data`` to a new file ``rel``; False (and no write) if it exists."""
+        path = self._path(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return True
+
+    def put_bytes(self, rel: str, data: bytes) -> tuple[int, str]:
+        """Write ``data`` to ``rel`` atomically (temp file + rename); (size, sha256)."""
+        return self._put(rel, iter([data]))
+
+    def put_file(self, src: str | os.PathLike[str], rel: str) -> tuple[int, str]:
+        """Copy local file ``src`` into the store at ``rel`` atomically; (size, sha256)."""
+        with open(src, "rb") as fh:
+            return self._put(rel, iter(lambda: fh.read(_CHUNK), b""))
+
+    def _put(self, rel: str, chunks: Iterator[bytes]) -> tuple[int, str]:
+        path = self._path(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise UnsafePathError(f"{rel!r} exists and is not a regular file")
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(tmp, "xb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return size, digest.hexdigest()

@@ -1,0 +1,114 @@
+"""Store layout (format v1): the marker file, run, experiment and registry paths, ids."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+import orjson
+
+from . import events
+from .errors import RunNotFoundError, StoreFormatError
+from .storage import LocalStorage
+
+MARKER = "trackreport-store.json"
+RUNS = "runs"
+EXPERIMENTS = "experiments"
+REGISTRY = "registry"
+ARTIFACTS = "artifacts"
+
+_RUN_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$")
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A time-sortable, filesystem-safe, globally unique run id such as ``20261126T064012Z-3f9a2c1b``."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{secrets.token_hex(4)}"
+
+
+def new_writer_id() -> str:
+    """A writer id unique per writing process (random; pids repeat across containers)."""
+    return f"{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def check_run_id(run_id: object) -> str:
+    """Return ``run_id`` if it is a well-formed run id, else raise RunNotFoundError."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise RunNotFoundError(f"{run_id!r} is not a valid run id")
+    return run_id
+
+
+class Store:
+    """A trackreport store: a folder (or, later, a bucket prefix) in format v1."""
+
+    def __init__(self, root: str | os.PathLike[str], storage: LocalStorage | None = None) -> None:
+        self.root = Path(root)
+        self.storage = storage or LocalStorage(root)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # marker ----------------------------------------------------------------
+    def exists(self) -> bool:
+        """True when the store's marker file is present."""
+        return self.storage.exists(MARKER)
+
+    def ensure(self) -> None:
+        """Create the store (marker file) if needed; refuse a newer format."""
+        if not self.storage.exists(MARKER):
+            self.storage.create_exclusive(MARKER, orjson.dumps(events.STORE_MARKER) + b"\n")
+        self.check_format()
+
+    def check_format(self) -> None:
+        """Raise StoreFormatError unless this is a store of a format we read."""
+        try:
+            data = orjson.loads(self.storage.read_bytes(MARKER))
+        except FileNotFoundError:
+            raise StoreFormatError(
+                f"{self.root} is not a trackreport store (no {MARKER}); "
+                "log a run there first or pass --store"
+            ) from None
+        except (orjson.JSONDecodeError, OSError) as exc:
+            raise StoreFormatError(f"{self.root / MARKER} is unreadable: {exc}") from None
+        if not isinstance(data, dict) or data.get("format") != "trackreport-store":
+            raise StoreFormatError(f"{self.root / MARKER} is not a trackreport store marker")
+        version = data.get("version")
+        if not isinstance(version, int) or version > events.FORMAT_VERSION:
+            raise StoreFormatError(
+                f"the store at {self.root} has format version {version}; this trackreport "
+                f"reads version {events.FORMAT_VERSION}: upgrade trackreport"
+            )
+
+    # layout ------------------------------------------------------------------
+    @staticmethod
+    def run_dir(run_id: str) -> str:
+        """Relative folder of a run."""
+        return f"{RUNS}/{run_id}"
+
+    @staticmethod
+    def artifact_path(run_id: str, path: str) -> str:
+        """Relative path of an artifact file of a run."""
+        return f"{RUNS}/{run_id}/{ARTIFACTS}/{path}"
+
+    def run_ids(self) -> list[str]:
+        """Every run id in the store, sorted (that is, by start time)."""
+        return [name for name in self.storage.list_dir(RUNS) if _RUN_ID.match(name)]
+
+    def has_run(self, run_id: str) -> bool:
+        """True when the run's folder holds at least one events file."""
+        return bool(self.storage.list_event_files(self.run_dir(check_run_id(run_id))))
+
+    def run_event_files(self, run_id: str) -> list[str]:
+        """The run's event files, sorted."""
+        return self.storage.list_event_files(self.run_dir(run_id))
+
+    def experiment_event_files(self) -> list[str]:
+        """The event files of experiment settings, sorted."""
+        return self.storage.list_event_files(EXPERIMENTS)
+
+    def registry_event_files(self) -> list[str]:
+        """The event files of the model registry, sorted."""
+        return self.storage.list_event_files(REGISTRY)

@@ -1,0 +1,183 @@
+"""The per-process, append-only, buffered writer of event files.
+
+Logging calls put events on an in-memory queue (a deque: appends are atomic
+and cheap). A background thread encodes and appends them to the process's own
+file at least every second; ``flush()`` does the same on demand (``end_run``,
+interpreter exit, a large buffer). An I/O error never raises into the training
+script: it warns, keeps the events (the exact unwritten bytes), and retries on
+the next flush. Nothing is ever rewritten: the file is only appended to.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import warnings
+import weakref
+from collections import deque
+from typing import Any
+
+from . import events
+from .storage import AppendHandle, LocalStorage
+
+FLUSH_INTERVAL = 0.5  # seconds; the contract is "at least every second"
+LARGE_BUFFER = 50_000  # queued events that wake the flusher early
+
+
+class WriteWarning(UserWarning):
+    """An events file could not be written; the events are kept and retried."""
+
+
+class EventFile:
+    """The append-only events file of this process for one folder of the store."""
+
+    def __init__(self, storage: LocalStorage, folder: str, writer_id: str) -> None:
+        self.storage = storage
+        self.folder = folder
+        self.writer_id = writer_id
+        self.rel = f"{folder}/events-{writer_id}.jsonl"
+        self.queue: deque[Any] = deque()
+        self._pending = b""  # encoded bytes not yet written (after an error)
+        self._handle: AppendHandle | None = None
+        self._lock = threading.Lock()
+        self._failed = False
+        self.closed = False
+        _register(self)
+
+    # the hot path: callers append to self.queue directly -------------------
+    def add(self, event: dict[str, Any]) -> None:
+        """Queue one event (a dict with ``type`` and ``time``)."""
+        queue = self.queue
+        queue.append(event)
+        if len(queue) > LARGE_BUFFER:
+            _wake()
+
+    def flush(self) -> bool:
+        """Append everything queued; True when nothing is left unwritten."""
+        with self._lock:
+            return self._flush_locked()
+
+    def _flush_locked(self) -> bool:
+        queue = self.queue
+        n = len(queue)
+        if n == 0 and not self._pending:
+            return True
+        parts = [self._pending] if self._pending else []
+        if self._handle is None:
+            self._handle = self.storage.open_append(self.rel)
+            parts.insert(
+                0,
+                events.encode(
+                    {"type": events.OPEN, "format": events.FORMAT_VERSION,
+                     "writer": self.writer_id, "time": time.time()}
+                ),
+            )
+        encode, encode_metric = events.encode, events.encode_metric
+        popleft = queue.popleft
+        for _ in range(n):
+            item = popleft()
+            parts.append(encode_metric(*item) if type(item) is tuple else encode(item))
+        data = b"".join(parts)
+        written = 0
+        try:
+            written = self._handle.write(data)
+        except OSError as exc:
+            self._handle.reset()
+            if not self._failed:
+                warnings.warn(
+                    f"trackreport could not write {self.rel}: {exc}; "
+                    "the events are kept and will be retried",
+                    WriteWarning,
+                    stacklevel=2,
+                )
+            self._failed = True
+        self._pending = data[written:]
+        if not self._pending and self._failed:
+            self._failed = False
+        return not self._pending
+
+    def close(self) -> bool:
+        """Flush and close the file; True when everything was written."""
+        with self._lock:
+            ok = self._flush_locked()
+            if ok and self._handle is not None:
+                self._handle.close()
+            self.closed = ok
+        if ok:
+            _unregister(self)
+        return ok
+
+
+# the process-wide flusher ----------------------------------------------------
+
+_files: weakref.WeakSet[EventFile] = weakref.WeakSet()
+_registry_lock = threading.Lock()
+_wake_event = threading.Event()
+_thread: threading.Thread | None = None
+_thread_pid: int | None = None
+
+
+def _register(file: EventFile) -> None:
+    with _registry_lock:
+        _files.add(file)
+    _ensure_thread()
+
+
+def _unregister(file: EventFile) -> None:
+    with _registry_lock:
+        _files.discard(file)
+
+
+def _wake() -> None:
+    _wake_event.set()
+
+
+def flush_all() -> None:
+    """Flush every open events file of this process."""
+    with _registry_lock:
+        files = list(_files)
+    for file in files:
+        file.flush()
+
+
+def _loop() -> None:
+    while True:
+        _wake_event.wait(FLUSH_INTERVAL)
+        _wake_event.clear()
+        try:
+            flush_all()
+        except Exception as exc:  # pragma: no cover - never let the thread die
+            warnings.warn(f"trackreport flush failed: {exc!r}", WriteWarning, stacklevel=1)
+
+
+def _ensure_thread() -> None:
+    global _thread, _thread_pid
+    if _thread is not None and _thread_pid == os.getpid() and _thread.is_alive():
+        return
+    with _registry_lock:
+        if _thread is not None and _thread_pid == os.getpid() and _thread.is_alive():
+            return
+        _thread = threading.Thread(target=_loop, name="trackreport-flush", daemon=True)
+        _thread_pid = os.getpid()
+        _thread.start()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must never append to its parent's files: forget them."""
+    global _thread, _registry_lock
+    _registry_lock = threading.Lock()
+    for file in list(_files):
+        file.queue.clear()
+        file._pending = b""
+        file._handle = None
+        file._lock = threading.Lock()
+        file.closed = True
+    _files.clear()
+    _thread = None
+
+
+atexit.register(flush_all)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
