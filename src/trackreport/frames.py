@@ -1,0 +1,135 @@
+"""pandas views of a store: ``load_runs`` (one row per run) and ``load_metrics`` (long)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .reader import iter_runs, read_run
+from .records import Run
+from .store import Store
+
+RUN_COLUMNS = [
+    "run_id", "run_name", "experiment", "status", "start_time", "end_time", "duration",
+    "user", "host", "git_commit", "git_branch", "parent_run_id",
+]
+METRIC_COLUMNS = ["run_id", "key", "step", "value", "time"]
+
+
+def run_row(run: Run, metric_stats: Iterable[str] = ()) -> dict[str, Any]:
+    """One run as a flat dict with the columns of ``load_runs`` (times as Unix seconds)."""
+    row: dict[str, Any] = {
+        "run_id": run.run_id, "run_name": run.name, "experiment": run.experiment,
+        "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
+        "duration": run.duration, "user": run.user, "host": run.host,
+        "git_commit": run.git_commit, "git_branch": run.git_branch,
+        "parent_run_id": run.parent_run_id,
+    }
+    stats = tuple(metric_stats)
+    for key in sorted(run.params):
+        row[f"params.{key}"] = run.params[key]
+    for key in sorted(run.metrics):
+        series = run.metrics[key]
+        row[f"metrics.{key}"] = series.last
+        finite = [v for v in series.values if not math.isnan(v)]
+        if "min" in stats:
+            row[f"metrics_min.{key}"] = min(finite) if finite else math.nan
+        if "max" in stats:
+            row[f"metrics_max.{key}"] = max(finite) if finite else math.nan
+    for key in sorted(run.tags):
+        row[f"tags.{key}"] = run.tags[key]
+    return row
+
+
+def _ordered_columns(rows: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            seen.setdefault(key, None)
+    rest = [c for c in seen if c not in RUN_COLUMNS]
+    prefixes = ("params.", "metrics.", "metrics_min.", "metrics_max.", "tags.")
+
+    def rank(col: str) -> tuple[int, str]:
+        for i, prefix in enumerate(prefixes):
+            if col.startswith(prefix):
+                return i, col
+        return len(prefixes), col
+
+    return RUN_COLUMNS + sorted(rest, key=rank)
+
+
+def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A ``load_runs`` DataFrame from ``run_row`` dicts, with its dtypes."""
+    columns = _ordered_columns(rows)
+    df = pd.DataFrame(rows, columns=columns)
+    for col in ("start_time", "end_time"):
+        df[col] = pd.to_datetime(pd.to_numeric(df[col], errors="coerce"), unit="s", utc=True)
+    df["duration"] = pd.to_timedelta(pd.to_numeric(df["duration"], errors="coerce"), unit="s")
+    for col in columns:
+        if col.startswith(("metrics.", "metrics_min.", "metrics_max.")):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        elif col.startswith("params."):
+            df[col] = df[col].astype(object)
+    return df
+
+
+def runs_frame(store: Store, experiment: str | None = None, filter: str | None = None,
+               metric_stats: Iterable[str] = ()) -> pd.DataFrame:
+    """The ``load_runs`` DataFrame: one row per run, newest first."""
+    stats = tuple(metric_stats)
+    bad = [s for s in stats if s not in ("min", "max")]
+    if bad:
+        raise ValueError(f"metric_stats takes 'min' and/or 'max', got {bad[0]!r}")
+    rows = [run_row(run, stats) for run in iter_runs(store, experiment=experiment)]
+    df = rows_frame(rows)
+    if filter:
+        from .filters import apply_filter
+
+        df = apply_filter(df, filter)
+    df = df.sort_values("start_time", ascending=False, kind="stable", na_position="last")
+    return df.reset_index(drop=True)
+
+
+def metrics_frame(store: Store, run_ids: list[str] | None = None, keys: list[str] | None = None,
+                  experiment: str | None = None) -> pd.DataFrame:
+    """The ``load_metrics`` DataFrame: one row per logged value."""
+    wanted = set(keys) if keys is not None else None
+    ids: list[str] = []
+    keycol: list[str] = []
+    steps: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    if run_ids is not None:
+        runs: Iterable[Run] = (read_run(store, rid) for rid in run_ids)
+    else:
+        runs = iter_runs(store, experiment=experiment)
+    for run in runs:
+        if experiment is not None and run.experiment != experiment:
+            continue
+        for key, series in run.metrics.items():
+            if wanted is not None and key not in wanted:
+                continue
+            n = len(series.steps)
+            ids.append((run.run_id, n))  # type: ignore[arg-type]
+            keycol.append((key, n))  # type: ignore[arg-type]
+            steps.append(np.asarray(series.steps, dtype=np.int64))
+            values.append(np.asarray(series.values, dtype=np.float64))
+            times.append(np.asarray(series.times, dtype=np.float64))
+    if not steps:
+        return pd.DataFrame({"run_id": pd.Series([], dtype=object),
+                             "key": pd.Series([], dtype=object),
+                             "step": pd.Series([], dtype=np.int64),
+                             "value": pd.Series([], dtype=np.float64),
+                             "time": pd.Series([], dtype=np.float64)})
+    return pd.DataFrame({
+        "run_id": np.repeat(np.array([i for i, _ in ids], dtype=object), [n for _, n in ids]),
+        "key": np.repeat(np.array([k for k, _ in keycol], dtype=object),
+                         [n for _, n in keycol]),
+        "step": np.concatenate(steps),
+        "value": np.concatenate(values),
+        "time": np.concatenate(times),
+    })
