@@ -1,0 +1,297 @@
+"""The ``trackreport`` command line: a thin click layer over library functions."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, env
+from .errors import TrackreportError
+from .store import Store
+
+STORE_HELP = "The store folder (default: $TRACKREPORT_STORE, else ./trackruns)."
+
+
+def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--store`` option shared by every command."""
+    return click.option("--store", "store", type=click.Path(file_okay=False, path_type=Path),
+                        envvar=env.TRACKREPORT_STORE, default=env.DEFAULT_STORE,
+                        show_default=True, help=STORE_HELP)(func)
+
+
+def open_store(path: Path) -> Store:
+    """A readable store at ``path`` (one clear error otherwise)."""
+    store = Store(path)
+    store.check_format()
+    return store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trackreport")
+def cli() -> None:
+    """trackreport: experiment tracking without a server.
+
+    Runs are plain append-only JSONL files in a store folder; `trackreport build`
+    turns the store into a static website.
+    """
+
+
+@cli.command("runs")
+@store_option
+@click.option("--experiment", "-e", help="Only runs of this experiment.")
+@click.option("--filter", "-f", "filter_", metavar="F",
+              help="MLflow search syntax plus OR, NOT and parentheses, e.g. "
+                   "\"metrics.val_acc > 0.9 and params.model = 'gb'\".")
+@click.option("--sort", "-s", metavar="K",
+              help="Sort by a column, e.g. metrics.val_acc; prefix '-' or add ' DESC' "
+                   "for descending.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("--columns", metavar="C1,C2", help="Only these columns (comma-separated).")
+def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str | None,
+             fmt: str, columns: str | None) -> None:
+    """List runs, one row each: name, status, times, params, metrics (last), tags."""
+    from .frames import runs_frame
+    from .tables import RENDERERS
+
+    df = runs_frame(open_store(store), experiment=experiment, filter=filter_)
+    if sort:
+        key, descending = _sort_key(sort)
+        if key not in df.columns:
+            raise TrackreportError(f"--sort: no column {key!r}; columns are: "
+                                   + ", ".join(df.columns[:30]))
+        df = df.sort_values(key, ascending=not descending, kind="stable", na_position="last")
+    if columns:
+        wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        missing = [c for c in wanted if c not in df.columns]
+        if missing:
+            raise TrackreportError(f"--columns: no column {missing[0]!r}")
+        df = df[wanted]
+    elif fmt == "table":
+        df = df.drop(columns=[c for c in ("end_time", "host", "git_branch", "parent_run_id")
+                              if c in df.columns])
+    headers = list(df.columns)
+    rows = [[_plain(v, fmt) for v in row] for row in df.itertuples(index=False, name=None)]
+    if fmt == "table" and not rows:
+        click.echo("No runs." if not filter_ else "No runs match the filter.")
+        return
+    click.echo(RENDERERS[fmt](headers, rows))
+
+
+def _sort_key(text: str) -> tuple[str, bool]:
+    text = text.strip()
+    upper = text.upper()
+    if upper.endswith(" DESC"):
+        return text[:-5].strip(), True
+    if upper.endswith(" ASC"):
+        return text[:-4].strip(), False
+    if text.startswith("-"):
+        return text[1:], True
+    return text, False
+
+
+def _plain(value: Any, fmt: str) -> Any:
+    import pandas as pd
+
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, pd.Timedelta):
+        if pd.isna(value):
+            return None
+        seconds = value.total_seconds()
+        if fmt == "table":
+            from .inspect import duration_text
+
+            return duration_text(seconds)
+        return seconds
+    if value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value) and fmt == "table":
+        return None
+    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+@cli.command("show")
+@click.argument("run_id")
+@store_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def show_cmd(run_id: str, store: Path, as_json: bool) -> None:
+    """Everything about one run (RUN_ID may be a unique prefix)."""
+    import orjson
+
+    from .inspect import resolve_run_id, run_summary
+    from .reader import read_run
+
+    st = open_store(store)
+    summary = run_summary(read_run(st, resolve_run_id(st, run_id)))
+    if as_json:
+        click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+        return
+    from .tables import cell_text, render_table
+
+    click.echo(f"{summary['name']}  ({summary['run_id']})")
+    click.echo(f"  experiment  {summary['experiment']}")
+    status = summary["status"] + (f": {summary['error']}" if summary["error"] else "")
+    click.echo(f"  status      {status}")
+    click.echo(f"  started     {summary['start_time']}")
+    if summary["end_time"]:
+        click.echo(f"  ended       {summary['end_time']} ({summary['duration']})")
+    ctx = summary["context"]
+    for label, value in (("user", ctx.get("user")), ("host", ctx.get("host"))):
+        if value:
+            click.echo(f"  {label:<11} {value}")
+    git = ctx.get("git") or {}
+    if git.get("commit"):
+        dirty = " (uncommitted changes)" if git.get("dirty") else ""
+        click.echo(f"  git         {git['commit'][:12]} on {git.get('branch') or 'detached HEAD'}"
+                   f"{dirty}")
+    entry = ctx.get("entry_point") or {}
+    if entry.get("argv"):
+        click.echo("  command     " + " ".join(cell_text(a) for a in entry["argv"]))
+    if summary["parent_run_id"]:
+        click.echo(f"  parent      {summary['parent_run_id']}")
+    if summary["params"]:
+        click.echo("\nParams")
+        click.echo(_indent(render_table(["param", "value"], list(summary["params"].items()))))
+    if summary["metrics"]:
+        click.echo("\nMetrics")
+        rows = [[k, m["last"], m["min"], m["max"], m["steps"]]
+                for k, m in summary["metrics"].items()]
+        click.echo(_indent(render_table(["metric", "last", "min", "max", "steps"], rows)))
+    if summary["tags"]:
+        click.echo("\nTags")
+        click.echo(_indent(render_table(["tag", "value"], list(summary["tags"].items()))))
+    if summary["artifacts"]:
+        click.echo("\nArtifacts")
+        rows = [[a["path"], a["size"], a["media_type"]] for a in summary["artifacts"]]
+        click.echo(_indent(render_table(["path", "bytes", "type"], rows, max_width=70)))
+    for note in summary["notes"]:
+        click.echo("\nNote")
+        click.echo(_indent(note))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+@cli.command("check")
+@store_option
+def check_cmd(store: Path) -> None:
+    """Check every events file: torn last lines (warning), corrupt lines (error), unknown events.
+
+    Exits 1 when a corrupt line is found; a torn last line alone exits 0.
+    """
+    from .inspect import check_store
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = check_store(Store(store))
+    for report in result.files:
+        if report.torn_last_line:
+            click.echo(f"warning: {report.path}: torn last line (a writer stopped mid-write)")
+        if report.corrupt_lines:
+            lines = ", ".join(str(n) for n in report.corrupt_lines[:10])
+            more = " ..." if len(report.corrupt_lines) > 10 else ""
+            click.echo(f"error: {report.path}: {len(report.corrupt_lines)} corrupt line(s): "
+                       f"line {lines}{more}")
+        for kind, count in sorted(report.unknown_events.items()):
+            click.echo(f"note: {report.path}: {count} event(s) of unknown type {kind!r} ignored")
+    for run_id, name in result.running:
+        click.echo(f"running: {run_id} ({name}) has not ended: still running, or its process "
+                   "was killed")
+    verdict = "OK" if result.ok else "CORRUPT"
+    click.echo(f"{verdict}: {result.runs} runs, {len(result.files)} files, "
+               f"{result.corrupt} corrupt lines, {result.torn} torn last lines, "
+               f"{len(result.running)} running")
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command("build")
+@store_option
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default="site",
+              show_default=True, help="Folder to write the site into.")
+@click.option("--theme", default=None, metavar="NAME|PATH",
+              help="'default' or a theme folder overriding any of the default templates.")
+@click.option("--title", default=None, help="Site title (default: the store folder's name).")
+def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> None:
+    """Build the static report site from the store."""
+    from .site.build import build_site
+
+    progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
+    try:
+        result = build_site(store, out, theme=theme, title=title, progress=progress)
+    finally:
+        if progress is not None:
+            progress(-1, -1)
+    index = Path(result.index_path)
+    shown = os.path.relpath(index) if not index.is_absolute() or _under_cwd(index) else index
+    click.echo(f"Built {result.experiments} experiment{'s' if result.experiments != 1 else ''}, "
+               f"{result.runs} run{'s' if result.runs != 1 else ''}, {result.pages} pages "
+               f"in {result.seconds:.1f} s -> {shown}")
+
+
+def _under_cwd(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _progress_bar() -> Callable[[int, int], None]:
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if done < 0:
+            bar = state.pop("bar", None)
+            if bar is not None:
+                bar.__exit__(None, None, None)
+            return
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=max(total, 1), label="Building",
+                                             file=sys.stderr)
+            state["bar"].__enter__()
+            state["done"] = 0
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    return update
+
+
+def main() -> None:
+    """Entry point: user mistakes become one line on stderr and exit 1, never a traceback."""
+    logging.getLogger("trackreport").addHandler(logging.StreamHandler())
+    try:
+        cli.main(standalone_mode=False, prog_name="trackreport")
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TrackreportError as exc:
+        click.echo(f"Error: {_one_line(str(exc))}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:  # `trackreport runs | head`
+        sys.stderr.close()
+        sys.exit(0)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,118 @@
+"""Library functions behind ``trackreport runs``, ``show`` and ``check``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import RunNotFoundError, TrackreportError
+from .reader import FileReport, file_report, read_run
+from .records import RUNNING, Run
+from .store import Store
+
+
+def resolve_run_id(store: Store, prefix: str) -> str:
+    """The run id that ``prefix`` names (a whole id or a unique prefix of one)."""
+    ids = store.run_ids()
+    if prefix in ids:
+        return prefix
+    matches = [i for i in ids if i.startswith(prefix)] if prefix else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunNotFoundError(f"no run {prefix!r} in the store at {store.root}")
+    raise RunNotFoundError(f"{prefix!r} matches {len(matches)} runs; give more of the id")
+
+
+def iso(ts: float | None) -> str:
+    """Unix seconds as ISO 8601 UTC (empty for None)."""
+    if ts is None:
+        return ""
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def duration_text(seconds: float | None) -> str:
+    """Seconds as '4 min 12 s'."""
+    if seconds is None or math.isnan(seconds):
+        return ""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.3g} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """Everything about one run as plain data (for ``trackreport show``)."""
+    metrics = {}
+    for key, series in sorted(run.metrics.items()):
+        finite = [v for v in series.values if not math.isnan(v)]
+        metrics[key] = {
+            "last": series.last, "min": min(finite) if finite else None,
+            "max": max(finite) if finite else None, "steps": len(series.steps),
+        }
+    return {
+        "run_id": run.run_id, "name": run.name, "experiment": run.experiment,
+        "status": run.status, "error": run.error, "start_time": iso(run.start_time),
+        "end_time": iso(run.end_time), "duration": duration_text(run.duration),
+        "parent_run_id": run.parent_run_id, "params": dict(sorted(run.params.items())),
+        "metrics": metrics, "tags": dict(sorted(run.tags.items())),
+        "notes": [n.markdown for n in run.notes],
+        "artifacts": [{"path": a.path, "size": a.size, "media_type": a.media_type}
+                      for a in run.artifacts],
+        "context": run.context,
+    }
+
+
+@dataclass
+class CheckResult:
+    """What ``trackreport check`` found in a store."""
+
+    files: list[FileReport] = field(default_factory=list)
+    running: list[tuple[str, str]] = field(default_factory=list)  # (run_id, name)
+    runs: int = 0
+
+    @property
+    def corrupt(self) -> int:
+        """Corrupt lines (not counting torn last lines)."""
+        return sum(len(f.corrupt_lines) for f in self.files)
+
+    @property
+    def torn(self) -> int:
+        """Files whose last line is torn."""
+        return sum(1 for f in self.files if f.torn_last_line)
+
+    @property
+    def ok(self) -> bool:
+        """True unless a corrupt line was found (torn last lines are warnings)."""
+        return self.corrupt == 0
+
+
+def check_store(store: Store) -> CheckResult:
+    """Read every events file of the store and report torn, corrupt and unknown lines."""
+    store.check_format()
+    result = CheckResult()
+    paths = list(store.experiment_event_files()) + list(store.registry_event_files())
+    for run_id in store.run_ids():
+        run_paths = store.run_event_files(run_id)
+        paths += run_paths
+        if run_paths:
+            result.runs += 1
+            try:
+                run = read_run(store, run_id, metrics=False)
+            except (TrackreportError, OSError):
+                continue
+            if run.status == RUNNING:
+                result.running.append((run_id, run.name))
+    for path in paths:
+        report, _ = file_report(store, path)
+        result.files.append(report)
+    return result

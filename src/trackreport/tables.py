@@ -1,0 +1,100 @@
+"""Plain-text renderings of tabular data for the command line: table, csv, json, markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+
+def cell_text(value: Any) -> str:
+    """A cell as short text (numbers with up to 6 significant digits, None as empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return f"{value:.6g}"
+    if isinstance(value, (list, dict)):
+        return orjson.dumps(value).decode("utf-8")
+    return str(value)
+
+
+def _clean(text: str) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
+                 max_width: int = 40) -> str:
+    """An aligned plain-text table (cells cut at ``max_width`` characters)."""
+    texts = [[_clean(cell_text(v)) for v in row] for row in rows]
+    heads = [_clean(h) for h in headers]
+
+    def cut(text: str) -> str:
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    heads = [cut(h) for h in heads]
+    texts = [[cut(t) for t in row] for row in texts]
+    widths = [max([len(h)] + [len(row[i]) for row in texts]) for i, h in enumerate(heads)]
+    numeric = [all(_is_number(row[i]) for row in rows if row[i] is not None) and any(
+        row[i] is not None for row in rows) for i in range(len(heads))]
+
+    def line(cells: Sequence[str], align: bool) -> str:
+        parts = []
+        for i, text in enumerate(cells):
+            parts.append(text.rjust(widths[i]) if align and numeric[i] else text.ljust(widths[i]))
+        return "  ".join(parts).rstrip()
+
+    out = [line(heads, False), "  ".join("-" * w for w in widths)]
+    out += [line(row, True) for row in texts]
+    return "\n".join(out)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV with a header row."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([cell_text(v) for v in row])
+    return buf.getvalue().rstrip("\n")
+
+
+def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured markdown table (pipes and newlines escaped)."""
+
+    def esc(text: str) -> str:
+        return (_clean(text).replace("\\", "\\\\").replace("|", "\\|")
+                .replace("<", "&lt;").replace(">", "&gt;"))
+
+    out = ["| " + " | ".join(esc(h) for h in headers) + " |",
+           "|" + "|".join("---:" if any(_is_number(r[i]) for r in rows) else "---"
+                          for i in range(len(headers))) + "|"]
+    out += ["| " + " | ".join(esc(cell_text(v)) for v in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render_json(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A JSON array of objects; NaN and infinities as strings."""
+
+    def val(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return cell_text(v)
+        return v
+
+    records = [{h: val(v) for h, v in zip(headers, row, strict=True)} for row in rows]
+    return orjson.dumps(records, option=orjson.OPT_INDENT_2).decode("utf-8")
+
+
+RENDERERS = {"table": render_table, "csv": render_csv, "markdown": render_markdown,
+             "json": render_json}
