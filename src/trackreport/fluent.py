@@ -25,7 +25,7 @@ from .reader import read_run
 from .records import KILLED, Run
 from .run import ActiveRun, outcome, random_name, source_name
 from .store import EXPERIMENTS, Store, check_run_id, new_run_id, new_writer_id
-from .writer import EventFile
+from .writer import EventFile, flush_all
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -37,6 +37,7 @@ _experiment_settings: dict[str, dict[str, Any]] = {}
 _written_settings: dict[tuple[str, str], dict[str, Any]] = {}
 _stores: dict[str, Store] = {}
 _experiment_files: dict[str, EventFile] = {}
+_run_files: dict[tuple[str, str], EventFile] = {}  # this process's file of each run
 _writer: list[str] = []  # [writer id of this process]
 _uncaught: list[tuple[type[BaseException], BaseException]] = []
 _lock = threading.RLock()
@@ -150,6 +151,7 @@ def start_run(run_id: str | None = None, name: str | None = None,
             check_key(exp, "experiment name")
             _write_experiment_settings(store, exp)
             run = _new_run(store, exp, name or random_name(), parent_run_id, capture)
+        run.flush()  # the run is visible to readers (and survives a crash) from its start
         _stack.append(run)
         run._on_end.append(_pop)
         _install_signal_handler()
@@ -163,7 +165,7 @@ def start_run(run_id: str | None = None, name: str | None = None,
 def _new_run(store: Store, experiment: str, name: str, parent_run_id: str | None,
              capture: bool | None) -> ActiveRun:
     run_id = new_run_id()
-    file = EventFile(store.storage, store.run_dir(run_id), _writer_id())
+    file = _run_file(store, run_id)
     run = ActiveRun(store, run_id, name, experiment, file, parent_run_id)
     context: dict[str, Any] = {}
     source_event = None
@@ -193,8 +195,9 @@ def _resume(store: Store, run_id: str) -> ActiveRun:
     check_run_id(run_id)
     if any(r.id == run_id for r in _stack):
         raise TrackreportError(f"run {run_id} is already active in this process")
+    flush_all()
     record = read_run(store, run_id)
-    file = EventFile(store.storage, store.run_dir(run_id), _writer_id())
+    file = _run_file(store, run_id)
     run = ActiveRun(store, run_id, record.name, record.experiment, file, record.parent_run_id)
     run._params.update(record.params)
     for key, series in record.metrics.items():
@@ -203,6 +206,17 @@ def _resume(store: Store, run_id: str) -> ActiveRun:
         run._metric_keys.add(key)
     file.add({"type": events.RUN_RESUME, "time": time.time(), "run_id": run_id})
     return run
+
+
+def _run_file(store: Store, run_id: str) -> EventFile:
+    """This process's events file of a run: one per process, reused when it resumes."""
+    key = (str(store.root), run_id)
+    file = _run_files.get(key)
+    if file is None:
+        file = _run_files[key] = EventFile(store.storage, store.run_dir(run_id), _writer_id())
+    else:
+        file.reopen()
+    return file
 
 
 def _pop(run: ActiveRun) -> None:
@@ -291,6 +305,7 @@ def log_figure(figure: Any, artifact_file: str) -> None:
 
 # reading ---------------------------------------------------------------------------------
 def _read_store(store: str | os.PathLike[str] | None) -> Store:
+    flush_all()  # this process's own recent events are part of what it reads
     s = Store(os.path.abspath(store)) if store is not None else get_store()
     s.check_format()
     return s
@@ -382,9 +397,10 @@ def _after_fork_in_child() -> None:
     global _signal_installed
     _writer.clear()
     _experiment_files.clear()
+    _run_files.clear()
     _signal_installed = False
     for run in _stack:
-        file = EventFile(run.store.storage, run.store.run_dir(run.id), _writer_id())
+        file = _run_file(run.store, run.id)
         run._file = file
         run._queue = file.queue
 

@@ -98,6 +98,12 @@ class EventFile:
             self._failed = False
         return not self._pending
 
+    def reopen(self) -> None:
+        """Use this process's own (closed) file again, e.g. when it resumes the run."""
+        with self._lock:
+            self.closed = False
+        _register(self)
+
     def close(self) -> bool:
         """Flush and close the file; True when everything was written."""
         with self._lock:

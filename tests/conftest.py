@@ -1,0 +1,37 @@
+"""Shared fixtures: every test gets its own store and a clean active-run stack."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import trackreport as tr
+from trackreport import fluent
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh store folder set as the store in use (capture off for speed)."""
+    path = tmp_path / "store"
+    monkeypatch.setenv("TRACKREPORT_CAPTURE", "0")
+    tr.set_store(path)
+    yield path
+    while fluent.active_run() is not None:
+        tr.end_run()
+    fluent._experiment = "Default"
+    fluent._experiment_settings.clear()
+    fluent._written_settings.clear()
+    fluent._store_path = None
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Path -> sha256 of every file below root (to prove nothing was written)."""
+    out = {}
+    if not root.exists():
+        return out
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
