@@ -1,0 +1,572 @@
+"""Vega-Lite chart specs for the site, made with altair.
+
+Every function here returns a plain ``dict`` (a Vega-Lite spec), never HTML:
+the page templates embed the dict as JSON and ``assets/charts.js`` draws it
+with vega-embed. Long series are downsampled shape-preserving (MinMaxLTTB from
+``tsdownsample``) so that a page stays small whatever the step count; tables
+show the true last/min/max, charts only need the shape.
+
+Output is deterministic: the same input gives the same dict in any process
+(every selection parameter has an explicit name, data rows are built here and
+never hashed by altair).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "MAX_POINTS",
+    "Line",
+    "downsample",
+    "metric_chart",
+    "parallel_coordinates",
+    "unique_labels",
+    "vegalite_artifact",
+]
+
+MAX_POINTS = 1000
+"""About how many points one series keeps on a chart."""
+
+CHART_HEIGHT = 240
+
+# Names of the selection parameters: fixed, so the output never depends on
+# altair's global counter (``param_1``, ``param_2``, ...).
+LEGEND_PARAM = "legend_runs"
+ZOOM_PARAM = "zoom_x"
+HOVER_PARAM = "hover_point"
+
+# Colour schemes by number of runs: Tableau 10 is calm and distinct; past ten
+# runs Tableau 20 repeats colours later.
+_SCHEME_SMALL = "tableau10"
+_SCHEME_LARGE = "tableau20"
+
+_VEGA_SCHEMA_PREFIX = "https://vega.github.io/schema/"
+
+
+@dataclass
+class Line:
+    """One run's series of one metric, as drawn on a chart.
+
+    Attributes:
+        run_id: the run's id (used to tell apart runs that share a name).
+        label: what the legend and tooltips show, usually the run name. Keep
+            labels unique on a page (see :func:`unique_labels`).
+        steps: the logged steps, parallel to ``values``.
+        values: the logged values; NaN and +-inf are allowed and not drawn.
+    """
+
+    run_id: str
+    label: str
+    steps: Sequence[int]
+    values: Sequence[float]
+
+
+def downsample(
+    steps: Sequence[int], values: Sequence[float], n_out: int = MAX_POINTS
+) -> tuple[list[int], list[float]]:
+    """Reduce a series to about ``n_out`` points, keeping its shape.
+
+    Non-finite values (NaN, +-inf) cannot be drawn and are dropped first, so a
+    series that is all NaN gives two empty lists. A series with at most
+    ``n_out`` finite points comes back unchanged (sorted by step). Longer
+    series go through ``tsdownsample.MinMaxLTTBDownsampler``; the first and last
+    points and the global minimum and maximum are always kept, so a spike
+    never disappears from a chart.
+
+    Args:
+        steps: the steps (integers), parallel to ``values``.
+        values: the values.
+        n_out: the number of points to keep (at least 3).
+
+    Returns:
+        ``(steps, values)`` as plain Python lists of int and float.
+
+    Raises:
+        ValueError: ``steps`` and ``values`` differ in length, or ``n_out < 3``.
+    """
+    import numpy as np
+
+    if n_out < 3:
+        raise ValueError(f"n_out must be at least 3, got {n_out!r}")
+    x = np.asarray(steps, dtype=np.int64).reshape(-1)
+    y = np.asarray(values, dtype=np.float64).reshape(-1)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"steps and values differ in length: {x.shape[0]} steps, {y.shape[0]} values"
+        )
+    finite = np.isfinite(y)
+    if not finite.all():
+        x, y = x[finite], y[finite]
+    if x.size > 1 and (np.diff(x) < 0).any():
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
+    if x.size > n_out:
+        from tsdownsample import MinMaxLTTBDownsampler
+
+        # Four slots stay free for the first, last, lowest and highest point.
+        picked = MinMaxLTTBDownsampler().downsample(x, y, n_out=max(3, n_out - 4))
+        keep = np.unique(
+            np.concatenate(
+                [
+                    np.asarray(picked, dtype=np.int64),
+                    np.array([0, x.size - 1, int(np.argmin(y)), int(np.argmax(y))]),
+                ]
+            )
+        )
+        x, y = x[keep], y[keep]
+    return x.tolist(), y.tolist()
+
+
+def unique_labels(runs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Give each run a legend label that no other run on the page shares.
+
+    Args:
+        runs: ``(run_id, name)`` pairs.
+
+    Returns:
+        ``{run_id: label}``: the name where it is unique, else
+        ``"name (run_id)"``.
+    """
+    counts: dict[str, int] = {}
+    for _, name in runs:
+        counts[name] = counts.get(name, 0) + 1
+    return {run_id: (name if counts[name] == 1 else f"{name} ({run_id})") for run_id, name in runs}
+
+
+def _color_scale(domain: Sequence[str]) -> Any:
+    import altair as alt
+
+    scheme = _SCHEME_SMALL if len(domain) <= 10 else _SCHEME_LARGE
+    return alt.Scale(domain=list(domain), scheme=scheme)
+
+
+def _goal_phrase(goal: str | None) -> str:
+    if goal == "max":
+        return "higher is better"
+    if goal == "min":
+        return "lower is better"
+    return ""
+
+
+def metric_chart(
+    title: str,
+    key: str,
+    lines: list[Line],
+    goal: str | None = None,
+    *,
+    domain: Sequence[str] | None = None,
+    show_title: bool = False,
+    n_out: int = MAX_POINTS,
+) -> dict[str, Any]:
+    """A line chart of one metric, one line per run.
+
+    The legend toggles runs (click; shift-click adds), the x axis zooms and
+    pans (wheel, drag; double-click resets), and the nearest point shows a
+    tooltip with run, step and value. Each series is downsampled to about
+    ``n_out`` points.
+
+    Args:
+        title: the chart's title in words (the spec's ``description``; shown
+            only with ``show_title``, since the page prints it as a caption).
+        key: the metric key, used as the y axis title.
+        lines: one :class:`Line` per run. Colours follow the sorted labels, so
+            charts of one page agree when they get the same runs.
+        goal: ``"min"``, ``"max"`` or None; named in the description.
+        domain: the labels of every run of the page, when some runs have no
+            line on this chart; keeps colours the same across the page.
+            Defaults to the sorted labels of ``lines``.
+        show_title: put ``title`` on the chart itself (for images rendered
+            outside a page).
+        n_out: points per series after downsampling.
+
+    Returns:
+        A Vega-Lite spec (dict), data inline as rows
+        ``{"run": label, "step": step, "value": value}``.
+    """
+    import altair as alt
+
+    labels = sorted({line.label for line in lines})
+    color_domain = sorted(set(domain)) if domain is not None else labels
+    missing = [label for label in labels if label not in set(color_domain)]
+    color_domain = color_domain + missing
+
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        steps, values = downsample(line.steps, line.values, n_out=n_out)
+        label = line.label
+        rows.extend(
+            {"run": label, "step": s, "value": v} for s, v in zip(steps, values, strict=True)
+        )
+
+    legend = alt.selection_point(name=LEGEND_PARAM, fields=["run"], bind="legend")
+    zoom = alt.selection_interval(name=ZOOM_PARAM, bind="scales", encodings=["x"])
+    hover = alt.selection_point(
+        name=HOVER_PARAM,
+        fields=["run", "step"],
+        nearest=True,
+        on="pointerover",
+        clear="pointerout",
+        empty=False,
+    )
+
+    base = alt.Chart(alt.NamedData(name="rows")).encode(
+        x=alt.X("step:Q", title="Step", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("value:Q", title=key, scale=alt.Scale(zero=False)),
+        color=alt.Color(
+            "run:N",
+            title="Run",
+            scale=_color_scale(color_domain),
+            legend=alt.Legend(orient="bottom", direction="horizontal", columns=3, labelLimit=260),
+        ),
+    )
+    line_layer = (
+        base.mark_line(strokeWidth=1.75, strokeCap="round", strokeJoin="round")
+        .encode(opacity=alt.condition(legend, alt.value(1.0), alt.value(0.12)))
+        .add_params(legend, zoom)
+        .properties(name="lines")
+    )
+    point_layer = (
+        base.mark_circle(size=46)
+        .encode(
+            opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)),
+            tooltip=[
+                alt.Tooltip("run:N", title="Run"),
+                alt.Tooltip("step:Q", title="Step", format=","),
+                alt.Tooltip("value:Q", title=key, format=".4~g"),
+            ],
+        )
+        .transform_filter(legend)
+        .add_params(hover)
+        .properties(name="points")
+    )
+    chart = alt.layer(line_layer, point_layer).properties(width="container", height=CHART_HEIGHT)
+    description = title
+    phrase = _goal_phrase(goal)
+    if phrase:
+        description = f"{title} ({phrase})"
+    chart = chart.properties(description=description)
+    if show_title:
+        chart = chart.properties(
+            title=alt.TitleParams(text=title, subtitle=phrase or alt.Undefined)
+        )
+    spec = chart.to_dict()
+    spec["data"] = {"name": "rows", "values": rows}
+    return _stable(spec)
+
+
+def _stable(spec: dict[str, Any]) -> dict[str, Any]:
+    """Sort keys recursively, so output bytes never depend on insertion order."""
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {k: walk(obj[k]) for k in sorted(obj)}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    return walk(spec)
+
+
+# ---------------------------------------------------------------- parallel coordinates
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def _numeric_like(value: Any) -> bool:
+    """Numbers, and numpy scalars that behave like them."""
+    if _is_number(value):
+        return True
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        return False
+    return isinstance(value, np.integer | np.floating) and bool(np.isfinite(value))
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _axis_name(column: str) -> str:
+    for prefix in ("params.", "metrics."):
+        if column.startswith(prefix):
+            return column[len(prefix) :]
+    return column
+
+
+def _row_label(row: Mapping[str, Any]) -> str:
+    for key in ("run", "label", "run_name", "name", "run_id"):
+        value = row.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return "?"
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if _numeric_like(value):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return f"{int(number):,}"
+        return f"{number:.4g}"
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+@dataclass
+class _Axis:
+    name: str
+    kind: str  # "q" numbers, "c" categories
+    numbers: list[float | None]
+    shown: list[str]
+
+
+def parallel_coordinates(
+    rows: list[dict[str, Any]], params: list[str], metric: str, goal: str | None
+) -> dict[str, Any] | None:
+    """Params on the left, the primary metric on the right, one line per run.
+
+    Each axis is normalised to 0..1 in the browser (fold + joinaggregate +
+    calculate, as in the Vega-Lite parallel-coordinates example). Numeric
+    params keep their order; other params (strings, booleans, lists) become
+    evenly spaced categories in sorted order. Params that never change, or
+    that no run has, are left out. Lines are coloured by the metric, brighter
+    is better.
+
+    Args:
+        rows: one dict per run with a label under ``"run"`` (or ``run_name``,
+            ``name``, ``run_id``) and its values under the names in
+            ``params`` and ``metric`` (flat keys, e.g. ``"lr"`` or
+            ``"params.lr"`` as in ``load_runs``).
+        params: the param keys to show, in axis order.
+        metric: the key of the primary metric.
+        goal: ``"min"``, ``"max"`` or None.
+
+    Returns:
+        A Vega-Lite spec, or None when fewer than 2 runs have the metric or
+        no param varies.
+    """
+    import altair as alt
+
+    runs = [r for r in rows if _numeric_like(r.get(metric))]
+    if len(runs) < 2:
+        return None
+
+    axes: list[_Axis] = []
+    for param in params:
+        present = [r.get(param) for r in runs]
+        known = [v for v in present if not _is_missing(v)]
+        if not known:
+            continue
+        if all(_numeric_like(v) for v in known):
+            numbers = [None if _is_missing(v) else float(v) for v in present]
+            if len({n for n in numbers if n is not None}) < 2:
+                continue
+            shown = ["" if _is_missing(v) else _display(v) for v in present]
+            axes.append(_Axis(_axis_name(param), "q", numbers, shown))
+        else:
+            shown = ["" if _is_missing(v) else _display(v) for v in present]
+            categories = sorted(
+                {s for s, v in zip(shown, present, strict=True) if not _is_missing(v)}
+            )
+            if len(categories) < 2:
+                continue
+            position = {c: float(i) for i, c in enumerate(categories)}
+            numbers = [
+                None if _is_missing(v) else position[s] for s, v in zip(shown, present, strict=True)
+            ]
+            axes.append(_Axis(_axis_name(param), "c", numbers, shown))
+    if not axes:
+        return None
+
+    metric_name = _axis_name(metric)
+    metric_values = [float(r[metric]) for r in runs]
+    axes.append(_Axis(metric_name, "q", list(metric_values), [_display(v) for v in metric_values]))
+
+    # Columns get safe names (a0, a1, ...): user keys may hold dots, brackets
+    # or quotes that Vega-Lite would read as paths or expressions. User text
+    # only ever travels as data, never inside an expression.
+    ids = [f"a{i}" for i in range(len(axes))]
+    data_rows: list[dict[str, Any]] = []
+    for index, run in enumerate(runs):
+        row: dict[str, Any] = {"run": _row_label(run), "metric": metric_values[index]}
+        for axis_id, axis in zip(ids, axes, strict=True):
+            row[axis_id] = axis.numbers[index]
+            row["t" + axis_id[1:]] = axis.shown[index]
+        data_rows.append(row)
+    axis_rows = [
+        {"axis_id": axis_id, "axis": axis.name, "kind": axis.kind}
+        for axis_id, axis in zip(ids, axes, strict=True)
+    ]
+    axis_order = [axis.name for axis in axes]
+
+    tooltip = [
+        alt.Tooltip("run:N", title="Run"),
+        alt.Tooltip("axis:N", title="Axis"),
+        alt.Tooltip("shown:N", title="Value"),
+        alt.Tooltip("metric:Q", title=metric_name, format=".4~g"),
+    ]
+    x = alt.X(
+        "axis:N",
+        sort=axis_order,
+        title=None,
+        scale=alt.Scale(padding=0.3),
+        axis=alt.Axis(
+            orient="top", labelAngle=0, labelLimit=140, domain=False, ticks=False, labelPadding=8
+        ),
+    )
+    y = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
+    color = alt.Color(
+        "metric:Q",
+        title=metric_name,
+        scale=alt.Scale(scheme="viridis", reverse=(goal == "min")),
+        legend=alt.Legend(gradientLength=160),
+    )
+    rules = alt.Chart().mark_rule(color="#9aa0a6", strokeWidth=1).encode(x=x)
+    lines = (
+        alt.Chart()
+        .mark_line(strokeWidth=1.5, opacity=0.75)
+        .encode(x=x, y=y, color=color, detail="index:N", tooltip=tooltip)
+    )
+    points = (
+        alt.Chart().mark_circle(size=24, opacity=0.9).encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    ticks = (
+        alt.Chart()
+        .mark_text(align="left", dx=5, fontSize=10, color="#6b7280", limit=120)
+        .encode(x=x, y=y, text="shown:N")
+        .transform_filter("datum.norm === 0 || datum.norm === 1 || datum.kind === 'c'")
+        .transform_aggregate(groupby=["axis", "norm", "shown"], n="count()")
+    )
+    chart = alt.layer(rules, lines, points, ticks, data=alt.NamedData(name="rows")).properties(
+        width="container",
+        height=CHART_HEIGHT + 40,
+        description=f"Parallel coordinates: params and {metric_name}",
+    )
+    spec = chart.to_dict()
+    spec["data"] = {"name": "rows", "values": data_rows}
+    spec["transform"] = [
+        {"window": [{"op": "count", "as": "index"}]},
+        {"fold": ids, "as": ["axis_id", "raw"]},
+        {
+            "lookup": "axis_id",
+            "from": {
+                "data": {"values": axis_rows},
+                "key": "axis_id",
+                "fields": ["axis", "kind"],
+            },
+        },
+        {"calculate": "datum['t' + slice(datum.axis_id, 1)]", "as": "shown"},
+        {
+            "joinaggregate": [
+                {"op": "min", "field": "raw", "as": "lo"},
+                {"op": "max", "field": "raw", "as": "hi"},
+            ],
+            "groupby": ["axis_id"],
+        },
+        {
+            "calculate": "isValid(datum.raw) ? (datum.hi > datum.lo ? "
+            "(datum.raw - datum.lo) / (datum.hi - datum.lo) : 0.5) : null",
+            "as": "norm",
+        },
+    ]
+    return _stable(spec)
+
+
+# ---------------------------------------------------------------- logged specs
+
+
+_CONTAINER_VIEWS = ("hconcat", "vconcat", "concat", "facet", "repeat")
+
+
+def vegalite_artifact(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make a logged (user-supplied) Vega-Lite spec safe to draw on a page.
+
+    Removes what would fetch, link or carry hidden content: ``usermeta``,
+    ``data.url`` (the data becomes empty), ``href`` channels and mark
+    properties, ``url`` channels and image marks that load a url, and a
+    ``$schema`` that is not a vega.github.io URL. Sets ``width`` to
+    ``"container"`` for single and layered views. The input is not changed.
+
+    Args:
+        spec: a Vega-Lite spec as logged (e.g. by ``log_figure`` with altair).
+
+    Returns:
+        A cleaned copy.
+    """
+    cleaned = _clean(copy.deepcopy(spec))
+    if not isinstance(cleaned, dict):
+        return {}
+    schema = cleaned.get("$schema")
+    if not (isinstance(schema, str) and schema.startswith(_VEGA_SCHEMA_PREFIX)):
+        cleaned.pop("$schema", None)
+    if not any(key in cleaned for key in _CONTAINER_VIEWS):
+        cleaned["width"] = "container"
+    return cleaned
+
+
+def _clean(obj: Any, parent_key: str | None = None) -> Any:
+    if isinstance(obj, list):
+        return [_clean(v, parent_key) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key == "usermeta":
+            continue
+        if key in ("values", "datasets") and parent_key in ("data", None, "from"):
+            # Data rows are shown as data, never interpreted as a spec.
+            out[key] = value
+            continue
+        if key == "href":
+            continue
+        if key == "element" and parent_key == "bind":
+            # A binding may only create its input next to the chart.
+            continue
+        if key == "url" and parent_key in ("encoding", "mark"):
+            continue
+        if key == "data" and isinstance(value, dict) and "url" in value:
+            value = {k: v for k, v in value.items() if k != "url"}
+            if "values" not in value and "name" not in value:
+                value["values"] = []
+            # Format hints belong to the removed url.
+            value.pop("format", None)
+        if key == "mark" and _is_image_mark(value):
+            value = {"type": "image"} if isinstance(value, str) else value
+        out[key] = _clean(value, key)
+    if out.get("mark") is not None and _is_image_mark(out["mark"]):
+        encoding = out.get("encoding")
+        if isinstance(encoding, dict):
+            encoding.pop("url", None)
+        if isinstance(out["mark"], dict):
+            out["mark"].pop("url", None)
+    return out
+
+
+def _is_image_mark(mark: Any) -> bool:
+    if isinstance(mark, str):
+        return mark == "image"
+    return isinstance(mark, dict) and mark.get("type") == "image"
