@@ -1,0 +1,115 @@
+"""The reader: merging writers, torn and corrupt lines, unknown events, status rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import trackreport as tr
+from trackreport.reader import ReadWarning, read_run
+from trackreport.store import Store
+
+
+def _write(path: Path, events: list[dict], tail: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e) + "\n" for e in events) + tail, "utf-8")
+
+
+def _store(tmp_path: Path) -> Path:
+    root = tmp_path / "s"
+    root.mkdir()
+    (root / "trackreport-store.json").write_text('{"format":"trackreport-store","version":1}\n')
+    return root
+
+
+RID = "20260101T000000Z-00000001"
+
+
+def test_merge_two_writers_first_param_wins_last_tag_wins(tmp_path: Path) -> None:
+    root = _store(tmp_path)
+    run_dir = root / "runs" / RID
+    _write(run_dir / "events-a.jsonl", [
+        {"type": "open", "format": 1, "writer": "a", "time": 1.0},
+        {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "n",
+         "parent_run_id": None, "context": {}},
+        {"type": "params", "time": 2.0, "params": {"lr": 0.1}},
+        {"type": "tags", "time": 5.0, "tags": {"t": "late"}},
+        {"type": "metrics", "time": 2.0, "step": 0, "values": {"m": 1.0}},
+        {"type": "run.end", "time": 6.0, "status": "FINISHED", "error": None},
+    ])
+    _write(run_dir / "events-b.jsonl", [
+        {"type": "open", "format": 1, "writer": "b", "time": 3.0},
+        {"type": "run.resume", "time": 3.0, "run_id": RID},
+        {"type": "params", "time": 3.0, "params": {"lr": 0.2}},
+        {"type": "tags", "time": 4.0, "tags": {"t": "early"}},
+        {"type": "metrics", "time": 3.0, "step": 1, "values": {"m": "NaN", "k": "-Infinity"}},
+        {"type": "run.end", "time": 7.0, "status": "FAILED", "error": "boom"},
+    ])
+    with pytest.warns(ReadWarning, match="first value wins"):
+        run = read_run(Store(root), RID)
+    assert run.params == {"lr": 0.1}
+    assert run.tags == {"t": "late"}
+    assert run.metrics["m"].steps == [0, 1]
+    assert run.metrics["k"].values == [float("-inf")]
+    assert run.status == "FAILED" and run.error == "boom" and run.end_time == 7.0
+
+
+def test_running_while_a_writer_has_not_ended(tmp_path: Path) -> None:
+    root = _store(tmp_path)
+    run_dir = root / "runs" / RID
+    _write(run_dir / "events-a.jsonl", [
+        {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "n",
+         "context": {}},
+        {"type": "run.end", "time": 9.0, "status": "FINISHED", "error": None},
+    ])
+    _write(run_dir / "events-b.jsonl", [{"type": "run.resume", "time": 3.0, "run_id": RID}])
+    run = read_run(Store(root), RID)
+    assert run.status == "RUNNING" and run.end_time is None
+
+
+def test_torn_corrupt_and_unknown(tmp_path: Path) -> None:
+    root = _store(tmp_path)
+    path = root / "runs" / RID / "events-a.jsonl"
+    good = [
+        {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "n",
+         "context": {}},
+        {"type": "metrics", "time": 2.0, "step": 0, "values": {"m": 1.0}},
+    ]
+    _write(path, good)
+    with path.open("a") as fh:
+        fh.write("{not json\n")
+        fh.write(json.dumps({"type": "future.thing", "time": 3.0}) + "\n")
+        fh.write(json.dumps({"type": "metrics", "time": 4.0, "step": 1, "values": {"m": 2.0}})
+                 + "\n")
+        fh.write('{"type": "metrics", "ti')
+    with pytest.warns(ReadWarning):
+        run = read_run(Store(root), RID)
+    assert run.metrics["m"].values == [1.0, 2.0]
+    assert run.problems.torn_lines == 1
+    assert run.problems.corrupt_lines == 1
+    assert run.problems.unknown_events == 1
+
+
+def test_missing_run_and_bad_ids(tmp_path: Path) -> None:
+    root = _store(tmp_path)
+    with pytest.raises(tr.RunNotFoundError, match="no run"):
+        read_run(Store(root), RID)
+    with pytest.raises(tr.RunNotFoundError, match="not a valid run id"):
+        read_run(Store(root), "../etc")
+
+
+def test_not_a_store(tmp_path: Path) -> None:
+    with pytest.raises(tr.StoreFormatError, match="not a trackreport store"):
+        tr.load_runs(store=tmp_path)
+
+
+def test_committed_v1_store_still_reads() -> None:
+    """A store written by format v1 (committed under examples/) must always read."""
+    root = Path(__file__).parent.parent / "examples" / "trackruns"
+    if not root.exists():
+        pytest.skip("examples/trackruns is created with the site example")
+    df = tr.load_runs(store=root)
+    assert len(df) >= 6
+    assert set(df["status"]) == {"FINISHED"}
