@@ -34,7 +34,20 @@ def open_store(path: Path) -> Store:
     return store
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class TrackreportGroup(click.Group):
+    """A click group that turns TrackreportError into one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrackreportError as exc:
+            raise click.ClickException(_one_line(str(exc))) from None
+        except BrokenPipeError:  # `trackreport runs | head`
+            sys.stderr.close()
+            sys.exit(0)
+
+
+@click.group(cls=TrackreportGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trackreport")
 def cli() -> None:
     """trackreport: experiment tracking without a server.
@@ -277,20 +290,7 @@ def _progress_bar() -> Callable[[int, int], None]:
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit 1, never a traceback."""
     logging.getLogger("trackreport").addHandler(logging.StreamHandler())
-    try:
-        cli.main(standalone_mode=False, prog_name="trackreport")
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except TrackreportError as exc:
-        click.echo(f"Error: {_one_line(str(exc))}", err=True)
-        sys.exit(1)
-    except BrokenPipeError:  # `trackreport runs | head`
-        sys.stderr.close()
-        sys.exit(0)
+    cli(prog_name="trackreport")
 
 
 def _one_line(text: str) -> str:
