@@ -252,3 +252,24 @@ def test_log_artifacts_skips_symlink_outside(store: Path, tmp_path: Path) -> Non
     arts = {a.path for a in tr.get_run(run.id).artifacts}
     assert arts == {"ok.txt", "inside.txt"}
     assert b"top secret" not in b"".join(p.read_bytes() for p in store.rglob("*") if p.is_file())
+
+
+def test_log_image_sources_and_steps(store: Path, tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    png = tmp_path / "p.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    with tr.start_run() as run:
+        tr.log_image(np.zeros((4, 5, 3)), key="samples")
+        tr.log_image(np.full((4, 5), 200, dtype=np.uint8), key="samples")
+        tr.log_image(png, key="samples", step=7)
+        tr.log_image(np.ones((2, 2)), key="val/pred")
+        with pytest.raises(tr.TrackreportError, match="shape"):
+            tr.log_image(np.zeros((2, 2, 7)), key="bad")
+        with pytest.raises(TypeError, match="log_image"):
+            tr.log_image("not-a-file-but-str" and 5, key="bad")
+    images = [a for a in tr.get_run(run.id).artifacts if a.image]
+    assert [(a.image["key"], a.image["step"]) for a in images] == [
+        ("samples", 0), ("samples", 1), ("samples", 7), ("val/pred", 0)]
+    first = store / "runs" / run.id / "artifacts" / images[0].path
+    assert first.read_bytes().startswith(b"\x89PNG") and images[0].media_type == "image/png"
+    assert "/" not in images[3].path.split("/")[1]

@@ -175,3 +175,52 @@ def figure_bytes(figure: Any, artifact_file: str) -> tuple[bytes, str | None]:
     raise TypeError(
         f"log_figure takes a matplotlib figure or an altair chart, got {type(figure).__name__}"
     )
+
+
+def image_bytes(image: Any) -> tuple[bytes, str]:
+    """PNG (or the file's own) bytes of an image and its file extension.
+
+    Takes a path, a PIL image, a matplotlib figure, or a numpy array (H x W,
+    H x W x 3 or H x W x 4; floats are taken as 0..1, integers as 0..255).
+    """
+    if isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        if not path.is_file():
+            raise ArtifactError(f"image {str(image)!r} is not a file")
+        return path.read_bytes(), path.suffix.lstrip(".").lower() or "png"
+    if hasattr(image, "savefig"):
+        buf = io.BytesIO()
+        image.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue(), "png"
+    if hasattr(image, "save") and hasattr(image, "mode"):  # PIL
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        return buf.getvalue(), "png"
+    if hasattr(image, "shape") and hasattr(image, "dtype"):
+        import numpy as np
+
+        arr = np.asarray(image)
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+            raise ArtifactError(f"image array has shape {arr.shape}; expected HxW, HxWx3 or HxWx4")
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        if arr.dtype.kind == "f":
+            arr = (np.clip(np.nan_to_num(arr), 0.0, 1.0) * 255).round().astype(np.uint8)
+        elif arr.dtype != np.uint8:
+            arr = np.clip(arr, 0, 255).astype(np.uint8)
+        try:
+            from PIL import Image
+        except ImportError:
+            from matplotlib import image as mpimg
+
+            buf = io.BytesIO()
+            mpimg.imsave(buf, arr, format="png", cmap="gray" if arr.ndim == 2 else None)
+            return buf.getvalue(), "png"
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG")
+        return buf.getvalue(), "png"
+    raise TypeError(
+        "log_image takes a path, a PIL image, a matplotlib figure or a numpy array, "
+        f"got {type(image).__name__}"
+    )
+

@@ -303,6 +303,11 @@ def log_figure(figure: Any, artifact_file: str) -> None:
     _run().log_figure(figure, artifact_file)
 
 
+def log_image(image: Any, key: str, step: int | None = None) -> None:
+    """Save an image (path, PIL, matplotlib figure, numpy array) under ``key`` at ``step``."""
+    _run().log_image(image, key, step)
+
+
 # reading ---------------------------------------------------------------------------------
 def _read_store(store: str | os.PathLike[str] | None) -> Store:
     flush_all()  # this process's own recent events are part of what it reads

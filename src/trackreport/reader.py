@@ -182,7 +182,8 @@ def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
                     path=path, size=int(event.get("size") or 0),
                     sha256=str(event.get("sha256") or ""),
                     media_type=str(event.get("media_type") or "application/octet-stream"),
-                    time=t or 0.0)
+                    time=t or 0.0,
+                    image=event["image"] if isinstance(event.get("image"), dict) else None)
         elif kind == events.MODEL:
             run.models.append({k: v for k, v in event.items() if k != "type"})
         elif kind == events.RUN_START:

@@ -45,6 +45,7 @@ class ArtifactRecord:
     sha256: str
     media_type: str
     time: float
+    image: dict[str, Any] | None = None  # {"key", "step"} for images logged by log_image
 
 
 @dataclass

@@ -181,6 +181,23 @@ class ActiveRun:
         data, kind = artifacts.figure_bytes(figure, artifact_file)
         self._file.add(artifacts.put_bytes(self.store, self.id, data, artifact_file, kind))
 
+    def log_image(self, image: Any, key: str, step: int | None = None) -> None:
+        """Save an image under ``key`` at ``step`` (default: the key's next step).
+
+        The site shows the images of one key with a step slider. Takes a path,
+        a PIL image, a matplotlib figure or a numpy array.
+        """
+        check_key(key, "image key")
+        counter = f"\x00image:{key}"
+        nxt = self._next_step
+        step = nxt.get(counter, 0) if step is None else check_step(step, key)
+        data, ext = artifacts.image_bytes(image)
+        event = artifacts.put_bytes(self.store, self.id, data,
+                                    f"images/{_safe_segment(key)}/step-{step:06d}.{ext}")
+        event["image"] = {"key": key, "step": step}
+        nxt[counter] = max(nxt.get(counter, 0), step + 1)
+        self._file.add(event)
+
     # lifecycle -------------------------------------------------------------------------
     def flush(self) -> None:
         """Write everything logged so far to disk now."""
@@ -203,6 +220,12 @@ class ActiveRun:
 
 
 _MISSING = object()
+
+
+def _safe_segment(key: str) -> str:
+    """A key as one path segment (slashes and odd characters become '_')."""
+    text = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key).strip(".")
+    return text or "image"
 
 
 def _same(a: Any, b: Any) -> bool:
