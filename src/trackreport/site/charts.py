@@ -236,7 +236,10 @@ def metric_chart(
         .encode(
             opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)),
             tooltip=[
-                alt.Tooltip("run:N", title="Run"),
+                # An explicit (empty) format makes Vega-Lite read the run from
+                # the hovered point; without it the nearest-point (voronoi)
+                # tooltip shows "undefined" for nominal fields.
+                alt.Tooltip("run:N", title="Run", format=""),
                 alt.Tooltip("step:Q", title="Step", format=","),
                 alt.Tooltip("value:Q", title=key, format=".4~g"),
             ],

@@ -1,0 +1,246 @@
+/* trackreport: draw the Vega-Lite charts of a page.
+ *
+ * Markup (written by the page templates):
+ *   <div class="chart" data-chart="ID"></div>
+ *   <script type="application/json" id="ID">{...spec...}</script>
+ *
+ * Needs assets/vendor/vega-bundle.js loaded first (it sets window.vegaEmbed).
+ * The page CSP forbids eval, so vega-embed runs with `ast: true` (vega's
+ * expression interpreter). Charts are drawn when they come near the viewport,
+ * follow prefers-color-scheme, and re-size with their container. A chart that
+ * cannot be drawn shows a short message in its box; the page carries on.
+ */
+(function () {
+  "use strict";
+
+  var FONT =
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+  function baseConfig(dark) {
+    var text = dark ? "#d7dbe0" : "#374151";
+    var muted = dark ? "#9aa3ad" : "#6b7280";
+    var grid = dark ? "#2f3740" : "#e8ebef";
+    var domain = dark ? "#4b5563" : "#c9ced6";
+    return {
+      background: null,
+      font: FONT,
+      padding: { left: 4, right: 8, top: 6, bottom: 4 },
+      view: { stroke: null },
+      axis: {
+        labelColor: muted,
+        titleColor: text,
+        gridColor: grid,
+        domainColor: domain,
+        tickColor: domain,
+        labelFontSize: 11,
+        titleFontSize: 12,
+        titleFontWeight: 600,
+        labelFont: FONT,
+        titleFont: FONT
+      },
+      legend: {
+        labelColor: text,
+        titleColor: text,
+        labelFontSize: 12,
+        titleFontSize: 12,
+        titleFontWeight: 600,
+        symbolStrokeWidth: 2,
+        labelFont: FONT,
+        titleFont: FONT
+      },
+      title: { color: text, subtitleColor: muted, font: FONT, subtitleFont: FONT },
+      text: { color: muted, font: FONT },
+      rule: { color: domain }
+    };
+  }
+
+  var darkQuery =
+    window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+  function isDark() {
+    return !!(darkQuery && darkQuery.matches);
+  }
+
+  function embedOptions() {
+    return {
+      ast: true,
+      actions: false,
+      renderer: "svg",
+      mode: "vega-lite",
+      config: baseConfig(isDark()),
+      tooltip: { theme: isDark() ? "dark" : "light" }
+    };
+  }
+
+  function showError(el, error) {
+    var message = error && error.message ? error.message : String(error);
+    el.textContent = "";
+    var p = document.createElement("p");
+    p.className = "chart-error";
+    p.setAttribute("role", "status");
+    p.textContent = "This chart could not be drawn: " + message;
+    el.appendChild(p);
+    el.setAttribute("data-chart-state", "error");
+  }
+
+  var views = new Map(); // element -> {spec, result}
+
+  /* Draw `spec` into `el`; resolves to the vega-embed result or null. */
+  function embed(el, spec) {
+    var previous = views.get(el);
+    if (previous && previous.result) {
+      try {
+        previous.result.finalize();
+      } catch (e) {
+        /* already gone */
+      }
+    }
+    var entry = { spec: spec, result: null };
+    views.set(el, entry);
+    if (typeof window.vegaEmbed !== "function") {
+      showError(el, new Error("the chart library did not load"));
+      return Promise.resolve(null);
+    }
+    el.setAttribute("data-chart-state", "drawing");
+    var copy = JSON.parse(JSON.stringify(spec)); // vega-embed may annotate the spec
+    var promise;
+    try {
+      promise = window.vegaEmbed(el, copy, embedOptions());
+    } catch (error) {
+      showError(el, error);
+      return Promise.resolve(null);
+    }
+    return promise.then(
+      function (result) {
+        entry.result = result;
+        el.setAttribute("data-chart-state", "drawn");
+        return result;
+      },
+      function (error) {
+        showError(el, error);
+        return null;
+      }
+    );
+  }
+
+  function specFor(el) {
+    var id = el.getAttribute("data-chart");
+    var script = id ? document.getElementById(id) : null;
+    if (!script) {
+      throw new Error("no chart data");
+    }
+    return JSON.parse(script.textContent);
+  }
+
+  function draw(el) {
+    if (el.hasAttribute("data-chart-state")) {
+      return;
+    }
+    var spec;
+    try {
+      spec = specFor(el);
+    } catch (error) {
+      showError(el, error);
+      return;
+    }
+    embed(el, spec);
+  }
+
+  function drawAll(root) {
+    var charts = (root || document).querySelectorAll("[data-chart]");
+    if (!("IntersectionObserver" in window)) {
+      charts.forEach(draw);
+      return;
+    }
+    var observer = new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) {
+            observer.unobserve(entry.target);
+            draw(entry.target);
+          }
+        });
+      },
+      { rootMargin: "400px 0px" }
+    );
+    charts.forEach(function (el) {
+      observer.observe(el);
+    });
+    // Printing needs every chart, seen or not.
+    window.addEventListener("beforeprint", function () {
+      charts.forEach(draw);
+    });
+  }
+
+  /* Redraw every drawn chart, e.g. when the colour scheme changes. */
+  function redrawAll() {
+    views.forEach(function (entry, el) {
+      if (entry.result) {
+        embed(el, entry.spec);
+      }
+    });
+  }
+
+  if (darkQuery) {
+    var onScheme = function () {
+      redrawAll();
+    };
+    if (darkQuery.addEventListener) {
+      darkQuery.addEventListener("change", onScheme);
+    } else if (darkQuery.addListener) {
+      darkQuery.addListener(onScheme);
+    }
+  }
+
+  // Charts with width "container" follow window resizes; a container that
+  // changes width for another reason (a sidebar, a details element) is
+  // reported the same way, once per animation frame.
+  if ("ResizeObserver" in window) {
+    var widths = new WeakMap();
+    var pending = false;
+    var resizeObserver = new ResizeObserver(function (entries) {
+      var changed = false;
+      entries.forEach(function (entry) {
+        var width = Math.round(entry.contentRect.width);
+        if (widths.has(entry.target) && widths.get(entry.target) !== width) {
+          changed = true;
+        }
+        widths.set(entry.target, width);
+      });
+      if (changed && !pending) {
+        pending = true;
+        window.requestAnimationFrame(function () {
+          pending = false;
+          window.dispatchEvent(new Event("resize"));
+        });
+      }
+    });
+    var watch = function () {
+      document.querySelectorAll("[data-chart]").forEach(function (el) {
+        resizeObserver.observe(el);
+      });
+    };
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", watch);
+    } else {
+      watch();
+    }
+  }
+
+  window.trackreportCharts = {
+    embed: embed,
+    drawAll: drawAll,
+    config: function () {
+      return baseConfig(isDark());
+    },
+    isDark: isDark
+  };
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      drawAll(document);
+    });
+  } else {
+    drawAll(document);
+  }
+})();
