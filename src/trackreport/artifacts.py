@@ -154,6 +154,13 @@ def figure_bytes(figure: Any, artifact_file: str) -> tuple[bytes, str | None]:
     lower = artifact_file.lower()
     ext = os.path.splitext(lower)[1].lstrip(".")
     if hasattr(figure, "savefig"):
+        canvas = getattr(figure, "canvas", None)
+        supported = canvas.get_supported_filetypes() if canvas is not None else {}
+        if supported and (ext or "png") not in supported:
+            raise ArtifactError(
+                f"{artifact_file!r}: matplotlib cannot save .{ext}; use one of "
+                + ", ".join("." + k for k in sorted(supported))
+            )
         buf = io.BytesIO()
         figure.savefig(buf, format=ext or "png", bbox_inches="tight")
         return buf.getvalue(), None
