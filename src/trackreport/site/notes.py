@@ -1,0 +1,125 @@
+"""Markdown and JSON made safe for pages: the only place that creates ``Markup``.
+
+User markdown (experiment descriptions, notes, ``.md`` artifacts) is rendered
+with ``markdown`` and then cleaned with ``nh3``: raw HTML does not survive,
+links keep only the http, https and mailto schemes (and in-page anchors) and
+get ``rel="noopener noreferrer"``. JSON for ``<script type="application/json">``
+blocks is encoded once, with ``<``, ``>``, ``&``, U+2028 and U+2029 escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from markupsafe import Markup
+
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
+    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "dl", "dt", "dd", "kbd",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "th": {"align"},
+    "td": {"align"},
+    "abbr": {"title"},
+    "ol": {"start"},
+}
+_SCHEMES = {"http", "https", "mailto"}
+_EXTENSIONS = ["extra", "sane_lists"]
+_JSON_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    # Links from user text are absolute http(s)/mailto or in-page anchors only:
+    # a relative link would point at a file the site does not have.
+    if tag == "a" and attribute == "href":
+        lower = value.strip().lower()
+        if lower.startswith(("http://", "https://", "mailto:", "#")):
+            return value
+        return None
+    return value
+
+
+def clean_html(fragment: str) -> str:
+    """``fragment`` cleaned by nh3 with the site's allowlist (a plain string)."""
+    import nh3
+
+    return nh3.clean(
+        fragment,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+        attribute_filter=_filter_attribute,
+    )
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown as sanitized HTML, ready to put in a page.
+
+    Raw HTML in the source is escaped (shown as text), never passed through;
+    images are dropped (the site makes no request to another host).
+    """
+    import markdown
+
+    md = markdown.Markdown(extensions=[*_EXTENSIONS, _escape_html_extension()],
+                           output_format="html")
+    return Markup(clean_html(md.convert(text)))  # noqa: S704 - cleaned by nh3 just above
+
+
+def _escape_html_extension() -> Any:
+    """A markdown extension that treats raw HTML as text (markdown then escapes it)."""
+    from markdown.extensions import Extension
+
+    class EscapeHtml(Extension):
+        def extendMarkdown(self, md: Any) -> None:  # markdown's API name
+            md.preprocessors.deregister("html_block")
+            md.inlinePatterns.deregister("html")
+
+    return EscapeHtml()
+
+
+def first_paragraph(text: str, limit: int = 240) -> str:
+    """The first non-empty paragraph of markdown ``text`` as plain text (for cards)."""
+    import re
+    from html import unescape
+
+    for block in text.strip().split("\n\n"):
+        rendered = str(render_markdown(block))
+        plain = " ".join(unescape(re.sub(r"<[^>]*>", " ", rendered)).split())
+        if plain:
+            return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+    return ""
+
+
+def to_json_value(value: Any) -> Any:
+    """``value`` with non-finite floats replaced by ``None`` (strict JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def json_text(obj: Any) -> str:
+    """Deterministic strict JSON: sorted keys, compact, NaN as null, U+2028/9 escaped."""
+    text = json.dumps(to_json_value(obj), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, allow_nan=False, default=str)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def json_script(obj: Any) -> Markup:
+    """JSON for the body of a ``<script type="application/json">`` element (encoded once)."""
+    return Markup(json_text(obj).translate(_JSON_ESCAPES))  # noqa: S704 - escaped just here

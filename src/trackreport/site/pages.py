@@ -1,0 +1,351 @@
+# ruff: noqa: RUF009 - doc() is dataclasses.field() with help metadata
+"""The page objects templates receive: the documented theme API.
+
+Every template is rendered with one variable, ``page``, an instance of the
+context dataclass for that template (``CONTEXTS`` maps template names to
+classes). All logic lives in Python: texts are already formatted in words,
+URLs are already relative to the page, user markdown is already sanitized
+(``Markup``), chart specs are already encoded for a JSON script block. Every
+field carries a ``help`` text; ``tests/test_site_theme.py`` checks that the
+rendered context has exactly the documented fields.
+
+Plain strings are escaped by jinja2's autoescape when a template prints them;
+only fields typed ``Markup`` are inserted as HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from markupsafe import Markup
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; "
+    "form-action 'none'"
+)
+
+
+def doc(help: str, **kwargs: Any) -> Any:
+    """A dataclass field with its ``help`` text (the theme documentation)."""
+    return field(metadata={"help": help}, **kwargs)
+
+
+def documented(cls: type) -> dict[str, str]:
+    """Field name -> help text of a page dataclass."""
+    return {f.name: f.metadata.get("help", "") for f in fields(cls)}
+
+
+# building blocks -------------------------------------------------------------
+
+
+@dataclass
+class Link:
+    """A link: text and a URL relative to the page (empty URL: the current page)."""
+
+    text: str = doc("What the link says.")
+    url: str = doc("Relative URL; empty for the current page (breadcrumb end).")
+
+
+@dataclass
+class Fact:
+    """One labelled fact, e.g. ``Started: 2026-11-26 14:03 UTC``."""
+
+    label: str = doc("What the fact is, in words.")
+    text: str = doc("The value, formatted.")
+    url: str = doc("Optional link (relative, or http(s) to a forge); empty for none.", default="")
+    detail: str = doc("Optional extra words shown beside the value (e.g. '3 days ago').",
+                      default="")
+
+
+@dataclass
+class Chart:
+    """A chart: a Vega-Lite spec rendered in the browser by assets/charts.js."""
+
+    id: str = doc("Unique, deterministic element id of the spec's script block.")
+    title: str = doc("Chart title in words (the figure caption).")
+    spec: Markup = doc("The spec as JSON, escaped for a <script type=application/json>.")
+    note: str = doc("Optional words under the chart (e.g. how many runs it shows).",
+                    default="")
+
+
+@dataclass
+class Sparkline:
+    """A tiny inline SVG line (best-so-far over time), drawn by the template."""
+
+    width: int = doc("SVG width in px.")
+    height: int = doc("SVG height in px.")
+    points: str = doc("The polyline's points attribute ('x,y x,y ...').")
+    last_x: float = doc("x of the last point (a dot is drawn there).")
+    last_y: float = doc("y of the last point.")
+    label: str = doc("Text alternative for screen readers.")
+
+
+@dataclass
+class BestRun:
+    """The best run of an experiment by its primary metric."""
+
+    name: str = doc("Run name.")
+    url: str = doc("Relative URL of the run page.")
+    metric: str = doc("Primary metric key.")
+    value: str = doc("The metric value, formatted.")
+    goal_words: str = doc("'higher is better' or 'lower is better'.")
+    status: str = doc("Run status (FINISHED, FAILED, RUNNING, KILLED).")
+    started: str = doc("Start date and time, UTC.")
+
+
+@dataclass
+class Cell:
+    """One cell of the runs table."""
+
+    text: str = doc("The cell text, formatted.")
+    group: str = doc("Column group: run, params, metrics, metrics-minmax or tags.")
+    sort: str | None = doc("Plain sort key for numbers, dates and durations; None if missing.")
+    best: bool = doc("True for the best value of a metric column (shown bold with a star).",
+                     default=False)
+    hidden: bool = doc("True when the column is hidden by default (min/max columns).",
+                       default=False)
+    url: str = doc("Optional link of the cell (e.g. a commit on its forge).", default="")
+    title: str = doc("Optional tooltip (the full value when the text is shortened).",
+                     default="")
+    css: str = doc("Extra CSS class (e.g. status-finished).", default="")
+
+
+@dataclass
+class Column:
+    """One column of the runs table."""
+
+    label: str = doc("Header text.")
+    group: str = doc("run, params, metrics, metrics-minmax or tags.")
+    type: str = doc("number, text, date or duration (how table.js sorts it).")
+    goal: str = doc("For metrics: 'min' or 'max' when known, else ''.", default="")
+    hidden: bool = doc("Hidden by default (min/max columns).", default=False)
+    title: str = doc("Tooltip: the full key and what the column shows.", default="")
+
+
+@dataclass
+class Row:
+    """One run in the runs table."""
+
+    run_id: str = doc("The run id.")
+    name: str = doc("Run name (first cell, links to the run page).")
+    url: str = doc("Relative URL of the run page.")
+    status: str = doc("Run status.")
+    cells: list[Cell] = doc("The other cells, in column order (after the name).")
+
+
+@dataclass
+class RunsTable:
+    """The runs table (real HTML; assets/table.js adds sorting, filtering, selection)."""
+
+    columns: list[Column] = doc("Columns after the first (run name) column.")
+    rows: list[Row] = doc("Runs, best primary metric first, then newest.")
+    compare_url: str = doc("Relative URL of the compare page.")
+    caption: str = doc("One sentence saying what the table shows and its order.")
+    show_experiment: bool = doc("True when the table mixes experiments.", default=False)
+
+
+@dataclass
+class RunLine:
+    """A run in a short list (latest runs on the index)."""
+
+    name: str = doc("Run name.")
+    url: str = doc("Relative URL of the run page.")
+    experiment: Link = doc("The run's experiment.")
+    status: str = doc("Run status.")
+    status_text: str = doc("Status in words.")
+    started: str = doc("Start date and time, UTC.")
+    started_ago: str = doc("How long before the store's last event the run started.")
+    sort: str = doc("Start time as plain Unix seconds (for sorting).")
+    metric: str = doc("Primary metric and value in words, or ''.")
+
+
+@dataclass
+class ExperimentCard:
+    """An experiment on the index page."""
+
+    name: str = doc("Experiment name.")
+    url: str = doc("Relative URL of the experiment page.")
+    description: str = doc("First paragraph of the description as plain text ('' if none).")
+    runs_text: str = doc("'12 runs · last run 3 days ago'.")
+    status_text: str = doc("Runs by status in words, e.g. '10 finished, 2 failed'.")
+    best: BestRun | None = doc("The best run by the primary metric, if any.")
+    sparkline: Sparkline | None = doc("Best-so-far over time, if there are two or more values.")
+    trend_text: str = doc("The sparkline in words.")
+
+
+@dataclass
+class MetricRow:
+    """One metric of a run: last, min, max, number of steps."""
+
+    key: str = doc("Metric key.")
+    last: str = doc("Value at the highest step, formatted.")
+    min: str = doc("Smallest value, formatted.")
+    max: str = doc("Largest value, formatted.")
+    steps: str = doc("Number of logged steps, formatted.")
+    last_step: str = doc("Highest step, formatted.")
+    goal_words: str = doc("'higher is better', 'lower is better' or ''.")
+    primary: bool = doc("True for the experiment's primary metric.")
+    note: str = doc("Words about odd values (all NaN, ...), or ''.", default="")
+
+
+@dataclass
+class Preview:
+    """How an artifact is previewed on the run page."""
+
+    kind: str = doc("image, svg, table, text, markdown, html, chart or none.")
+    src: str = doc("Image URL (relative) or data: URI for svg; else ''.", default="")
+    header: list[str] = doc("Table header (CSV/TSV).", default_factory=list)
+    rows: list[list[str]] = doc("Table rows (CSV/TSV, first rows only).", default_factory=list)
+    text: str = doc("Text (first lines) for text/code; the HTML source for html (srcdoc).",
+                    default="")
+    html: Markup = doc("Rendered, sanitized markdown.", default=Markup(""))
+    chart: Chart | None = doc("A logged Vega-Lite chart.", default=None)
+    truncated: bool = doc("True when only the beginning is shown.", default=False)
+    note: str = doc("Why there is no preview, in words, or ''.", default="")
+
+
+@dataclass
+class Artifact:
+    """A file or folder in a run's artifact tree (folders first, depth for indentation)."""
+
+    path: str = doc("Path inside the run's artifacts.")
+    name: str = doc("Last path segment (what the tree shows).")
+    depth: int = doc("Nesting level, 0 for top level.")
+    is_dir: bool = doc("True for a folder row.")
+    size: str = doc("Size in words ('' for folders).")
+    media_type: str = doc("Media type recorded when it was logged.")
+    url: str = doc("Relative download URL, '' when the file is not in the site.")
+    download_name: str = doc("File name offered when downloading.")
+    preview: Preview | None = doc("Preview, if any.")
+    note: str = doc("Words about the file (e.g. 'stored as .txt: HTML is not opened here').")
+
+
+@dataclass
+class Note:
+    """A note logged with ``note()``."""
+
+    html: Markup = doc("Rendered, sanitized markdown.")
+    time: str = doc("When it was written, UTC.")
+
+
+@dataclass
+class KeyValue:
+    """A key and a formatted value (params, tags, packages)."""
+
+    key: str = doc("The key.")
+    value: str = doc("The value as text.")
+    sort: str = doc("Plain number for numeric values, else ''.", default="")
+
+
+# pages -------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """Fields every page has (base.html uses these)."""
+
+    template: str = doc("Template file name rendered for this page.")
+    kind: str = doc("index, experiment, run or compare (the body class).")
+    path: str = doc("Site path of this page (e.g. runs/x/index.html).")
+    title: str = doc("Text of <title>: names the thing, then the site title.")
+    heading: str = doc("Main heading (h1) of the page.")
+    root: str = doc("Relative prefix from this page to the site root ('', '../', ...).")
+    site_title: str = doc("Title of the whole site (--title).")
+    home_url: str = doc("Relative URL of the index page.")
+    compare_url: str = doc("Relative URL of the compare page.")
+    stylesheets: list[str] = doc("Relative URLs of style sheets, in order.")
+    scripts: list[str] = doc("Relative URLs of scripts, in order (no inline script exists).")
+    csp: str = doc("The Content-Security-Policy meta value.")
+    breadcrumbs: list[Link] = doc("All experiments › experiment › run; the last has no URL.")
+    last_event: str = doc("The store's last event time, UTC ('' for an empty store).")
+    generator: str = doc("'trackreport' and its version, for the footer.")
+
+
+@dataclass
+class IndexPage(Page):
+    """index.html: what are we working on, and how is each effort going?"""
+
+    summary: str = doc("One sentence: experiments, runs, last activity.")
+    experiments: list[ExperimentCard] = doc("One card per experiment, most recent activity first.",
+                                            default_factory=list)
+    latest_runs: list[RunLine] = doc("The latest runs across experiments, newest first.",
+                                     default_factory=list)
+    downloads: list[Link] = doc("Every run as CSV and JSON.", default_factory=list)
+
+
+@dataclass
+class ExperimentPage(Page):
+    """experiments/<slug>/index.html: which run is best, and why?"""
+
+    name: str = doc("Experiment name.", default="")
+    description: Markup = doc("The description, rendered and sanitized.", default=Markup(""))
+    highlights: list[str] = doc("The answer in words: best run, margin, recent progress.",
+                                default_factory=list)
+    facts: list[Fact] = doc("Runs, statuses, primary metric and goal, last activity.",
+                            default_factory=list)
+    best: BestRun | None = doc("The best run by the primary metric.", default=None)
+    best_metrics: list[Fact] = doc("The best run's other metrics.", default_factory=list)
+    table: RunsTable | None = doc("The runs table.", default=None)
+    charts: list[Chart] = doc("One chart per metric, runs overlaid.", default_factory=list)
+    parallel: Chart | None = doc("Params against the primary metric, if there are params.",
+                                 default=None)
+    downloads: list[Link] = doc("This experiment's runs as CSV and JSON.", default_factory=list)
+
+
+@dataclass
+class RunPage(Page):
+    """runs/<slug>/index.html: what was this run and how did it go?"""
+
+    run_id: str = doc("The run id.", default="")
+    name: str = doc("Run name.", default="")
+    status: str = doc("FINISHED, FAILED, RUNNING or KILLED.", default="")
+    status_text: str = doc("The status in words.", default="")
+    status_note: str = doc("What the status means for this run (e.g. still running).",
+                           default="")
+    error: str = doc("A failed run's error (type and message), or ''.", default="")
+    experiment: Link | None = doc("The run's experiment.", default=None)
+    summary: str = doc("One line: who, when, how long, which commit.", default="")
+    primary: list[Fact] = doc("Big numbers: the primary metric (and its best/last).",
+                              default_factory=list)
+    facts: list[Fact] = doc("Timing, user, host, parent run.", default_factory=list)
+    git: list[Fact] = doc("Commit (forge link), branch, uncommitted changes, remote.",
+                          default_factory=list)
+    command: str = doc("The command line as captured (secrets already redacted), or ''.",
+                       default="")
+    params: list[KeyValue] = doc("Params, sorted by key.", default_factory=list)
+    metrics: list[MetricRow] = doc("Metrics: last, min, max, steps.", default_factory=list)
+    charts: list[Chart] = doc("One chart per metric.", default_factory=list)
+    tags: list[KeyValue] = doc("Tags, sorted by key.", default_factory=list)
+    notes: list[Note] = doc("Notes in the order written.", default_factory=list)
+    artifacts: list[Artifact] = doc("Artifact tree, folders first.", default_factory=list)
+    artifacts_size: str = doc("Total size of the artifacts in words.", default="")
+    source: Artifact | None = doc("The captured entry-point source file, if any.", default=None)
+    environment: list[Fact] = doc("Python, platform and other captured context.",
+                                  default_factory=list)
+    packages: list[KeyValue] = doc("Package versions captured at run start.",
+                                   default_factory=list)
+    models: list[KeyValue] = doc("Models logged by the run (path and flavor).",
+                                 default_factory=list)
+    problems: list[str] = doc("What the reader had to skip in this run's files.",
+                              default_factory=list)
+
+
+@dataclass
+class ComparePage(Page):
+    """compare/index.html?runs=a,b: what differs, and did it matter?"""
+
+    runs_index: Markup = doc("JSON: run id -> name, experiment, page URL, data script URL.",
+                             default=Markup("{}"))
+    run_count: int = doc("Number of runs that can be compared.", default=0)
+    experiments: list[Link] = doc("Experiment pages, to pick runs from.", default_factory=list)
+
+
+CONTEXTS: dict[str, type[Page]] = {
+    "index.html": IndexPage,
+    "experiment.html": ExperimentPage,
+    "run.html": RunPage,
+    "compare.html": ComparePage,
+}
+"""Template name -> the context dataclass its ``page`` variable is an instance of."""
