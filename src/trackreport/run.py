@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 import time
 import warnings
 from collections.abc import Mapping
@@ -268,8 +267,8 @@ _NOUNS = ("badger", "cedar", "comet", "falcon", "fern", "finch", "harbor", "hero
 
 def random_name() -> str:
     """A readable default run name such as ``swift-otter-42``."""
-    rnd = secrets.SystemRandom()
-    return f"{rnd.choice(_ADJECTIVES)}-{rnd.choice(_NOUNS)}-{rnd.randrange(100)}"
+    a, b, c = os.urandom(3)
+    return f"{_ADJECTIVES[a % len(_ADJECTIVES)]}-{_NOUNS[b % len(_NOUNS)]}-{c % 100}"
 
 
 def source_name(path: Path) -> str:

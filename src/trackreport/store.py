@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import time
 from pathlib import Path
 
@@ -26,12 +25,12 @@ _RUN_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$")
 def new_run_id(now: float | None = None) -> str:
     """A time-sortable, filesystem-safe, globally unique run id such as ``20261126T064012Z-3f9a2c1b``."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
-    return f"{stamp}-{secrets.token_hex(4)}"
+    return f"{stamp}-{os.urandom(4).hex()}"
 
 
 def new_writer_id() -> str:
     """A writer id unique per writing process (random; pids repeat across containers)."""
-    return f"{os.getpid()}-{secrets.token_hex(6)}"
+    return f"{os.getpid()}-{os.urandom(6).hex()}"
 
 
 def check_run_id(run_id: object) -> str:
