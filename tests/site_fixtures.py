@@ -17,7 +17,7 @@ SVG_XSS = '"><svg onload=alert(1)>'
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
-SECRET = "TOPSECRET-outside-the-store"
+OUTSIDE_MARK = "TOPOUTSIDE_MARK-outside-the-store"
 
 HOSTILE_EXPERIMENTS = [XSS, SVG_XSS, "Wine", "a/b", "a-b", "数据 实验"]
 
@@ -66,7 +66,7 @@ def make_store(root: Path, outside: Path) -> dict[str, object]:
             "encoding": {"x": {"field": "x", "type": "quantitative"},
                          "y": {"field": "y", "type": "quantitative"}},
         }, "plots/curve.vl.json")
-        tr.log_text("SECRET-PLACEHOLDER", "leak.txt")
+        tr.log_text("OUTSIDE_MARK-PLACEHOLDER", "leak.txt")
         tr.log_text(f"{XSS}\n", f"odd/{XSS}.txt")
         tr.log_text("upper\n", "plots/ROC.txt")
         tr.log_text("lower\n", "plots/roc.txt")
@@ -76,7 +76,7 @@ def make_store(root: Path, outside: Path) -> dict[str, object]:
         tr.log_artifact(png_path, "plots")
     # replace leak.txt in the store by a symlink to a file outside the store
     secret = outside / "secret.txt"
-    secret.write_text(SECRET)
+    secret.write_text(OUTSIDE_MARK)
     leak = root / "runs" / str(info["artifacts"]) / "artifacts" / "leak.txt"
     leak.unlink()
     os.symlink(secret, leak)
@@ -130,3 +130,57 @@ def make_store(root: Path, outside: Path) -> dict[str, object]:
     ]
     (folder / "events-w1.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in lines))
     return info
+
+
+class Built:
+    """A fixture store and the site built from it."""
+
+    def __init__(self, root: Path) -> None:
+        from trackreport.site.build import build_site
+
+        self.root = root
+        self.store = root / "store"
+        self.outside = root / "outside"
+        self.outside.mkdir()
+        self.info = make_store_in_subprocess(self.store, self.outside)
+        self.site = root / "site"
+        self.progress: list[tuple[int, int]] = []
+        self.result = build_site(self.store, self.site, progress=lambda d, t:
+                                 self.progress.append((d, t)))
+
+    def pages(self) -> list[Path]:
+        """Every HTML page of the site, sorted."""
+        return sorted(self.site.rglob("*.html"))
+
+    def soup(self, rel: str):
+        """The parsed page at site path ``rel``."""
+        from bs4 import BeautifulSoup
+
+        return BeautifulSoup((self.site / rel).read_text("utf-8"), "html.parser")
+
+    def run_page(self, key: str) -> str:
+        """Site path of the page of the fixture run ``key`` (see make_store)."""
+        return f"runs/{str(self.info[key]).lower()}/index.html"
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site by relative path."""
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def make_store_in_subprocess(store: Path, outside: Path) -> dict[str, object]:
+    """``make_store`` in a fresh interpreter (the fluent API keeps per-process state)."""
+    import json
+    import subprocess
+    import sys
+
+    here = Path(__file__).resolve().parent
+    src = here.parent / "src"
+    code = ("import json, sys; from pathlib import Path; import site_fixtures as f; "
+            "print(json.dumps(f.make_store(Path(sys.argv[1]), Path(sys.argv[2]))))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(here)]),
+           "TRACKREPORT_CAPTURE": "0"}
+    done = subprocess.run([sys.executable, "-c", code, str(store), str(outside)],
+                          capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
