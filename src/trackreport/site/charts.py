@@ -46,6 +46,10 @@ HOVER_PARAM = "hover_point"
 _SCHEME_SMALL = "tableau10"
 _SCHEME_LARGE = "tableau20"
 
+# Steps are whole numbers: a tick between two steps (a short run, or zoomed
+# in) gets no label. The expression holds no user data.
+STEP_LABEL = "datum.value % 1 ? '' : format(datum.value, ',')"
+
 _VEGA_SCHEMA_PREFIX = "https://vega.github.io/schema/"
 
 
@@ -216,7 +220,7 @@ def metric_chart(
     )
 
     base = alt.Chart(alt.NamedData(name="rows")).encode(
-        x=alt.X("step:Q", title="Step", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("step:Q", title="Step", axis=alt.Axis(tickMinStep=1, labelExpr=STEP_LABEL)),
         y=alt.Y("value:Q", title=key, scale=alt.Scale(zero=False)),
         color=alt.Color(
             "run:N",
@@ -446,7 +450,7 @@ def parallel_coordinates(
         "metric:Q",
         title=metric_name,
         scale=alt.Scale(scheme="viridis", reverse=(goal == "min")),
-        legend=alt.Legend(gradientLength=160),
+        legend=alt.Legend(type="gradient", gradientLength=160),
     )
     rules = alt.Chart().mark_rule(color="#9aa0a6", strokeWidth=1).encode(x=x)
     lines = (

@@ -54,6 +54,23 @@
     };
   }
 
+  // vega-embed styles its container `display: inline-block`, which shrinks a
+  // chart of width "container" to nothing. Inserted first in <head>, so the
+  // theme's style.css can still override it.
+  var BASE_CSS =
+    "[data-chart].vega-embed,[data-compare-chart].vega-embed{display:block;width:100%}" +
+    "[data-chart] .chart-error{margin:0;padding:.75rem;opacity:.8;font-size:.9em}";
+
+  function injectBaseCss() {
+    if (document.getElementById("trackreport-charts-css") || !document.head) {
+      return;
+    }
+    var style = document.createElement("style");
+    style.id = "trackreport-charts-css";
+    style.textContent = BASE_CSS;
+    document.head.insertBefore(style, document.head.firstChild);
+  }
+
   var darkQuery =
     window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
 
@@ -95,6 +112,7 @@
         /* already gone */
       }
     }
+    injectBaseCss();
     var entry = { spec: spec, result: null };
     views.set(el, entry);
     if (typeof window.vegaEmbed !== "function") {
@@ -147,6 +165,7 @@
   }
 
   function drawAll(root) {
+    injectBaseCss();
     var charts = (root || document).querySelectorAll("[data-chart]");
     if (!("IntersectionObserver" in window)) {
       charts.forEach(draw);

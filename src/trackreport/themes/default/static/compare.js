@@ -27,17 +27,12 @@
     "#compare .cmp-runs{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}" +
     "#compare .cmp-runs li{display:flex;align-items:center;gap:.4rem}" +
     "#compare .cmp-swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;flex:none}" +
-    "#compare .cmp-status{font-size:.8em;padding:.05rem .45rem;border-radius:999px;border:1px solid currentColor;opacity:.85}" +
-    "#compare .cmp-status.status-finished{color:#15803d}#compare .cmp-status.status-failed{color:#b91c1c}" +
-    "#compare .cmp-status.status-running{color:#1d4ed8}#compare .cmp-status.status-killed{color:#6b7280}" +
-    "@media (prefers-color-scheme: dark){#compare .cmp-status.status-finished{color:#4ade80}" +
-    "#compare .cmp-status.status-failed{color:#f87171}#compare .cmp-status.status-running{color:#60a5fa}" +
-    "#compare .cmp-status.status-killed{color:#9ca3af}}" +
+    "#compare .cmp-runs .badge{font-size:.8em}" +
     "#compare .cmp-scroll{overflow-x:auto}" +
     "#compare table.cmp-table{border-collapse:collapse;font-variant-numeric:tabular-nums}" +
     "#compare table.cmp-table th,#compare table.cmp-table td{padding:.35rem .75rem;border-bottom:1px solid rgba(127,127,127,.25);text-align:left;vertical-align:top}" +
     "#compare table.cmp-table td.num{text-align:right}" +
-    "#compare table.cmp-table tr.differs>*{background:rgba(234,179,8,.14)}" +
+    "#compare table.cmp-table tr.differs>*{background:var(--best-bg,rgba(234,179,8,.14))}" +
     "#compare table.cmp-table tr.differs>th:first-child{box-shadow:inset 3px 0 0 #d97706}" +
     "#compare table.cmp-table.only-differences tr.same{display:none}" +
     "#compare .cmp-missing{opacity:.5}" +
@@ -45,8 +40,7 @@
     "#compare .cmp-range{display:block;font-size:.8em;opacity:.7}" +
     "#compare .cmp-switch{display:inline-flex;gap:.4rem;align-items:center;margin:0 0 .5rem;cursor:pointer}" +
     "#compare .cmp-note{opacity:.75}" +
-    "#compare .cmp-charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr));gap:1rem}" +
-    "#compare .chart-card{margin:0}#compare .chart{width:100%;min-height:260px}";
+    "#compare .chart{width:100%;min-height:260px}";
 
   function injectBaseCss() {
     if (document.getElementById("trackreport-compare-css")) {
@@ -265,7 +259,12 @@
       }
       item.appendChild(name);
       if (run.status) {
-        var status = el("span", "cmp-status status-" + String(run.status).toLowerCase(), run.status);
+        var word = String(run.status);
+        var status = el(
+          "span",
+          "badge cmp-status status-" + word.toLowerCase(),
+          word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()
+        );
         item.appendChild(status);
       }
       if (run.experiment) {
@@ -325,7 +324,7 @@
       th.scope = "row";
       tr.appendChild(th);
       values.forEach(function (value) {
-        var td = el("td", typeof value === "number" ? "num" : null, formatParam(value));
+        var td = el("td", null, formatParam(value));
         if (value === undefined) {
           td.classList.add("cmp-missing");
           td.title = "not logged";
@@ -495,7 +494,7 @@
       scale: { domain: domain, range: colors },
       legend: { orient: "bottom", direction: "horizontal", columns: 3, labelLimit: 260 }
     };
-    var x = { field: "step", type: "quantitative", title: "Step", axis: { tickMinStep: 1 } };
+    var x = { field: "step", type: "quantitative", title: "Step", axis: { tickMinStep: 1, labelExpr: "datum.value % 1 ? '' : format(datum.value, ',')" } };
     var y = { field: "value", type: "quantitative", title: key, scale: { zero: false } };
     return {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -568,7 +567,7 @@
 
   function renderCharts(root, runs, keys, colors) {
     var box = section(root, "Charts");
-    var grid = el("div", "cmp-charts");
+    var grid = el("div", "chart-grid cmp-charts");
     var drawn = 0;
     keys.forEach(function (key, i) {
       var spec = metricSpec(key, runs, colors, goalOf(runs, key));

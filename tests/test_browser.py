@@ -1,0 +1,451 @@
+"""The site's JavaScript in Debian's chromium, pages opened from file:// under the
+site's Content Security Policy: charts, the runs table, the compare page.
+
+These tests fail (never skip) when /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser_helpers import (
+    CSP,
+    HOSTILE,
+    SHOTS,
+    STATIC,
+    Watch,
+    launch,
+    page,
+    script_json,
+    write_fixture_site,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_fixture_site(tmp_path_factory.mktemp("fixture-site"))
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Any:
+    contexts = []
+
+    def opener(path: Path | str, query: str = "", color_scheme: str = "light") -> tuple[Any, Watch]:
+        context = browser.new_context(
+            viewport={"width": 1100, "height": 900}, color_scheme=color_scheme
+        )
+        contexts.append(context)
+        pg = context.new_page()
+        watch = Watch().attach(pg)
+        url = path if isinstance(path, str) else path.resolve().as_uri()
+        pg.goto(url + query)
+        return pg, watch
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def body_run_names(pg: Any) -> list[str]:
+    return pg.eval_on_selector_all(
+        "[data-runs-table] tbody tr:not([hidden]) th[scope=row] a",
+        "els => els.map(e => e.textContent)",
+    )
+
+
+def column_values(pg: Any, header: str) -> list[str]:
+    index = pg.eval_on_selector_all(
+        "[data-runs-table] thead th",
+        "(ths, h) => ths.findIndex(th => th.textContent.replace(/[\u2195\u25b2\u25bc]/g, '').trim() === h)",
+        header,
+    )
+    assert index >= 0, header
+    return pg.eval_on_selector_all(
+        "[data-runs-table] tbody tr",
+        "(trs, i) => trs.map(tr => tr.cells[i].textContent.trim())",
+        index,
+    )
+
+
+def click_header(pg: Any, header: str) -> None:
+    pg.locator("[data-runs-table] thead th button.sort-button", has_text=header).first.click()
+
+
+def aria_sorts(pg: Any) -> dict[str, str]:
+    return pg.eval_on_selector_all(
+        "[data-runs-table] thead th[aria-sort]",
+        "ths => Object.fromEntries(ths.map(th => [th.textContent.replace(/[\u2195\u25b2\u25bc]/g, '').trim(), th.getAttribute('aria-sort')]))",
+    )
+
+
+def wait_charts(pg: Any, count: int) -> None:
+    pg.wait_for_function(
+        "n => document.querySelectorAll('[data-chart-state=drawn], [data-compare-chart] svg').length >= n",
+        arg=count,
+        timeout=15000,
+    )
+
+
+# ---------------------------------------------------------------- charts
+
+
+def test_charts_draw_under_csp_from_file(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    wait_charts(pg, 2)
+    states = pg.eval_on_selector_all(
+        "[data-chart]", "els => els.map(e => e.getAttribute('data-chart-state'))"
+    )
+    assert states == ["drawn", "drawn"]
+    # One line per run with values (4 of 5), drawn as SVG paths.
+    lines = pg.locator("[data-chart=chart-val_acc] svg g.mark-line path")
+    assert lines.count() == 4
+    assert pg.locator("[data-chart=chart-parallel] svg g.mark-line path").count() == 4
+    # The legend and axis titles are SVG text: a hostile name is text, not an element.
+    legend = pg.eval_on_selector("[data-chart=chart-val_acc] svg", "svg => svg.textContent")
+    assert HOSTILE in legend
+    assert pg.locator("img").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("figure.chart-card").first.screenshot(path=str(SHOTS / "fixture-chart.png"))
+    watch.assert_clean()
+
+
+def test_chart_tooltip_names_the_run(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    wait_charts(pg, 2)
+    box = pg.locator("[data-chart=chart-val_acc] svg.marks").bounding_box()
+    assert box is not None
+    tooltip = pg.locator("#vg-tooltip-element.visible")
+    for fraction in (0.5, 0.3, 0.7, 0.9):
+        pg.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.3)
+        pg.wait_for_timeout(150)
+        if tooltip.count():
+            break
+    text = tooltip.inner_text()
+    assert "Run" in text and "Step" in text and "val_acc" in text
+    assert "undefined" not in text
+    assert tooltip.locator("img").count() == 0
+    watch.assert_clean()
+
+
+def test_chart_error_shows_message_and_page_survives(open_page: Any, tmp_path: Path) -> None:
+    from trackreport.site.assets import write_assets
+
+    write_assets(tmp_path / "assets")
+    (tmp_path / "assets/charts.js").write_bytes((STATIC / "charts.js").read_bytes())
+    body = (
+        '<figure class="chart-card"><div class="chart" data-chart="bad"></div>'
+        '<script type="application/json" id="bad">{"mark": "nope", "data": 3}</script></figure>'
+        '<figure class="chart-card"><div class="chart" data-chart="torn"></div>'
+        '<script type="application/json" id="torn">{"mark": </script></figure>'
+        '<figure class="chart-card"><div class="chart" data-chart="absent"></div></figure>'
+        '<figure class="chart-card"><div class="chart" data-chart="good"></div>'
+        '<script type="application/json" id="good">'
+        + script_json(
+            {
+                "data": {"values": [{"a": 1, "b": 2}, {"a": 2, "b": 3}]},
+                "mark": "line",
+                "encoding": {
+                    "x": {"field": "a", "type": "quantitative"},
+                    "y": {"field": "b", "type": "quantitative"},
+                },
+                "width": "container",
+            }
+        )
+        + "</script></figure>"
+    )
+    path = tmp_path / "errors.html"
+    path.write_text(page("errors", body, ["vendor/vega-bundle.js", "charts.js"], 0))
+    pg, watch = open_page(path)
+    pg.wait_for_function(
+        "() => document.querySelectorAll('[data-chart-state=error]').length === 3"
+        " && document.querySelectorAll('[data-chart-state=drawn]').length === 1",
+        timeout=15000,
+    )
+    messages = pg.locator(".chart-error").all_inner_texts()
+    assert len(messages) == 3
+    assert all(m.startswith("This chart could not be drawn") for m in messages)
+    assert watch.errors == [] and watch.dialogs == []
+
+
+def test_charts_follow_dark_mode(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    fills = {}
+    for scheme in ("light", "dark"):
+        pg, watch = open_page(fixture_site["experiment"], color_scheme=scheme)
+        wait_charts(pg, 2)
+        fills[scheme] = pg.eval_on_selector(
+            "[data-chart=chart-val_acc] svg .role-axis-label text", "t => t.getAttribute('fill')"
+        )
+        if scheme == "dark":
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            pg.locator("figure.chart-card").first.screenshot(
+                path=str(SHOTS / "fixture-chart-dark.png")
+            )
+        watch.assert_clean()
+    assert fills["light"] != fills["dark"]
+
+
+def test_chart_resizes_with_container(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    wait_charts(pg, 2)
+
+    def svg_width() -> float:
+        return pg.eval_on_selector(
+            "[data-chart=chart-val_acc] svg", "s => s.getBoundingClientRect().width"
+        )
+
+    wide = svg_width()
+    pg.eval_on_selector("[data-chart=chart-val_acc]", "el => { el.style.width = '420px'; }")
+    pg.wait_for_function(
+        "() => document.querySelector('[data-chart=chart-val_acc] svg').getBoundingClientRect().width < 460",
+        timeout=5000,
+    )
+    assert svg_width() < wide
+    watch.assert_clean()
+
+
+def test_bundle_sets_only_vega_embed(open_page: Any, tmp_path: Path) -> None:
+    from trackreport.site.assets import write_assets
+
+    write_assets(tmp_path / "assets")
+    blank = tmp_path / "blank.html"
+    blank.write_text(page("blank", "<p>x</p>", [], 0))
+    bundled = tmp_path / "bundled.html"
+    bundled.write_text(page("bundled", "<p>x</p>", ["vendor/vega-bundle.js"], 0))
+    pg, _ = open_page(blank)
+    before = set(pg.evaluate("Object.getOwnPropertyNames(window)"))
+    pg, watch = open_page(bundled)
+    after = set(pg.evaluate("Object.getOwnPropertyNames(window)"))
+    assert after - before == {"vegaEmbed"}
+    assert pg.evaluate("typeof window.vegaEmbed") == "function"
+    watch.assert_clean()
+
+
+# ---------------------------------------------------------------- runs table
+
+
+def test_sort_numbers_both_ways_empty_last(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    pg.wait_for_selector("[data-runs-table] .tr-filter")
+    click_header(pg, "val_acc")
+    assert column_values(pg, "val_acc") == ["0.66", "0.74", "0.81", "0.9", ""]
+    assert aria_sorts(pg) == {"val_acc": "ascending"}
+    click_header(pg, "val_acc")
+    assert column_values(pg, "val_acc") == ["0.9", "0.81", "0.74", "0.66", ""]
+    assert aria_sorts(pg) == {"val_acc": "descending"}
+    click_header(pg, "lr")  # numbers, not text: 0.01 < 0.1 < 0.2 < 0.3 < 1.0
+    assert column_values(pg, "lr") == ["0.01", "0.1", "0.2", "0.3", "1.0"]
+    assert aria_sorts(pg) == {"lr": "ascending"}
+    watch.assert_clean()
+
+
+def test_sort_text_naturally(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    pg.wait_for_selector("[data-runs-table] .tr-filter")
+    click_header(pg, "Run")
+    names = [n for n in body_run_names(pg) if n.startswith("run-")]
+    assert names == ["run-1", "run-2", "run-3", "run-10"]
+    click_header(pg, "Run")
+    names = [n for n in body_run_names(pg) if n.startswith("run-")]
+    assert names == ["run-10", "run-3", "run-2", "run-1"]
+    assert aria_sorts(pg) == {"Run": "descending"}
+    watch.assert_clean()
+
+
+def test_sort_by_keyboard(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    pg.wait_for_selector("[data-runs-table] .tr-filter")
+    button = pg.locator("[data-runs-table] thead th button.sort-button", has_text="val_acc").first
+    button.focus()
+    assert pg.evaluate("document.activeElement.classList.contains('sort-button')")
+    pg.keyboard.press("Enter")
+    assert aria_sorts(pg) == {"val_acc": "ascending"}
+    pg.keyboard.press("Space")
+    assert aria_sorts(pg) == {"val_acc": "descending"}
+    # Tab reaches the header buttons (they are real buttons).
+    assert pg.evaluate("document.activeElement.tagName") == "BUTTON"
+    watch.assert_clean()
+
+
+def test_filter(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    box = pg.locator("[data-runs-table] .tr-filter")
+    box.fill("RUN-1")
+    pg.wait_for_function(
+        "() => document.querySelector('[data-runs-table] .tr-count').textContent.startsWith('2 of')"
+    )
+    assert sorted(body_run_names(pg)) == ["run-1", "run-10"]
+    assert pg.locator("[data-runs-table] .tr-count").inner_text() == "2 of 5 runs"
+    box.fill("<b>")  # a param value, matched as text
+    pg.wait_for_function(
+        "() => document.querySelector('[data-runs-table] .tr-count').textContent.startsWith('1 of')"
+    )
+    assert body_run_names(pg) == [HOSTILE]
+    box.fill("")
+    pg.wait_for_function(
+        "() => document.querySelector('[data-runs-table] .tr-count').textContent === '5 runs'"
+    )
+    watch.assert_clean()
+
+
+def test_column_groups_hide_and_show(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    toggles = pg.locator("[data-runs-table] .tr-group-toggle")
+    labels = pg.locator("[data-runs-table] .tr-groups label").all_inner_texts()
+    assert [t.strip() for t in labels] == ["Params", "Metrics", "Min/Max", "Tags"]
+    assert toggles.count() == 4
+    lr = pg.locator("[data-runs-table] thead th", has_text="lr").first
+    minmax = pg.locator("[data-runs-table] thead th", has_text="val_acc min").first
+    assert lr.is_visible() and not minmax.is_visible()
+    pg.locator("[data-group-toggle=params]").uncheck()
+    assert not lr.is_visible()
+    assert pg.locator("[data-runs-table] tbody td[data-group=params]:visible").count() == 0
+    pg.locator("[data-group-toggle=metrics-minmax]").check()
+    assert minmax.is_visible()
+    assert pg.locator("[data-runs-table] tbody td[data-group=metrics-minmax]:visible").count() == 5
+    pg.locator("[data-group-toggle=params]").check()
+    assert lr.is_visible()
+    watch.assert_clean()
+
+
+def test_select_two_runs_and_compare(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    button = pg.locator("[data-runs-table] .tr-compare")
+    assert button.is_disabled()
+    assert button.inner_text() == "Compare selected (0)"
+    pg.locator("input.run-select[value=r01]").check()
+    assert button.is_disabled()
+    pg.locator("input.run-select[value=r04]").check()
+    assert button.inner_text() == "Compare selected (2)"
+    assert button.is_enabled()
+    with pg.expect_navigation():
+        button.click()
+    assert pg.url.endswith("compare/index.html?runs=r01,r04")
+    pg.wait_for_selector("#compare[data-state=ready]")
+    header = pg.locator("#compare .cmp-runs li")
+    assert header.count() == 2
+    names = pg.locator("#compare .cmp-run-name").all_inner_texts()
+    assert names == ["run-2", HOSTILE]
+    hrefs = pg.eval_on_selector_all(
+        "#compare .cmp-run-name", "as => as.map(a => a.getAttribute('href'))"
+    )
+    assert hrefs == ["../runs/r01/index.html", "../runs/r04/index.html"]
+    # Params: lr and model differ, seed is equal and hidden while "Only differences" is on.
+    switch = pg.locator("#only-differences")
+    assert switch.is_checked()
+    visible = pg.locator("#compare table.cmp-params tbody tr:visible th").all_inner_texts()
+    assert visible == ["lr", "model"]
+    assert pg.locator("#compare table.cmp-params tr.differs").count() == 2
+    assert HOSTILE.replace("img src=x onerror=alert(1)", "b>x</b") not in pg.content()
+    switch.uncheck()
+    visible = pg.locator("#compare table.cmp-params tbody tr:visible th").all_inner_texts()
+    assert visible == ["lr", "model", "seed"]
+    # Metrics: the best last value is starred.
+    best = pg.locator("#compare table.cmp-metrics td.best").all_inner_texts()
+    assert len(best) == 1 and best[0].startswith("\u2605 0.81")
+    # One overlaid chart with both runs.
+    wait_charts(pg, 1)
+    pg.wait_for_function(
+        "() => document.querySelectorAll('#compare [data-compare-chart] svg g.mark-line path').length === 2",
+        timeout=15000,
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "fixture-compare.png"), full_page=True)
+    assert pg.locator("img").count() == 0
+    watch.assert_clean()
+
+
+def test_compare_unknown_and_missing_runs(open_page: Any, fixture_site: dict[str, Path]) -> None:
+    pg, watch = open_page(fixture_site["compare"], "?runs=nope,r03,%3Cscript%3E,__proto__")
+    pg.wait_for_selector("#compare[data-state=ready]")
+    missing = pg.locator("#compare .cmp-not-found li").all_inner_texts()
+    assert missing == ["nope", "<script>", "__proto__"]
+    assert pg.locator("#compare .cmp-run-name").all_inner_texts() == ["run-1"]
+    watch.assert_clean()
+
+    pg, watch = open_page(fixture_site["compare"])
+    pg.wait_for_selector("#compare[data-state=empty]")
+    text = pg.locator("#compare").inner_text()
+    assert "Pick runs to compare" in text and "Compare selected" in text
+    watch.assert_clean()
+
+
+def test_large_table_stays_fast(open_page: Any, tmp_path: Path) -> None:
+    n_rows, n_cols = 400, 200
+    head = ['<th data-group="run" data-type="text" scope="col">Run</th>']
+    head += [
+        f'<th data-group="{"params" if c < 100 else "metrics"}" data-type="number" scope="col">c{c}</th>'
+        for c in range(n_cols)
+    ]
+    rows = []
+    for r in range(n_rows):
+        cells = "".join(
+            f'<td data-group="{"params" if c < 100 else "metrics"}" data-sort="{(r * 7919 + c * 31) % 1000}">'
+            f"{(r * 7919 + c * 31) % 1000}</td>"
+            for c in range(n_cols)
+        )
+        rows.append(
+            f'<tr data-run-id="id{r}"><th scope="row"><input type="checkbox" class="run-select" '
+            f'value="id{r}" aria-label="Select run-{r}"> <a href="#">run-{r}</a></th>{cells}</tr>'
+        )
+    body = (
+        '<div class="runs-table" data-runs-table data-compare-url="compare/index.html">'
+        '<div class="table-tools"></div><div class="table-scroll"><table><thead><tr>'
+        + "".join(head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div></div>"
+    )
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets/table.js").write_bytes((STATIC / "table.js").read_bytes())
+    path = tmp_path / "big.html"
+    path.write_text(page("big", body, ["table.js"], 0))
+    pg, watch = open_page(path)
+    pg.wait_for_selector("[data-runs-table] .tr-filter")
+    timings = pg.evaluate(
+        """() => {
+          const buttons = document.querySelectorAll('[data-runs-table] thead .sort-button');
+          let t0 = performance.now();
+          buttons[150].click(); buttons[150].click(); buttons[0].click();
+          const handlers = performance.now() - t0;
+          t0 = performance.now();
+          document.body.offsetHeight;  // one layout for all three sorts
+          return {handlers, layout: performance.now() - t0};
+        }"""
+    )
+    # The sorts themselves touch no layout (rows re-appended once each); the
+    # browser then lays the table out once. Generous bounds for a slow CI box.
+    assert timings["handlers"] < 1500, timings
+    assert timings["handlers"] + timings["layout"] < 6000, timings
+    order = pg.eval_on_selector_all(
+        "[data-runs-table] tbody tr th a", "as => as.slice(0, 3).map(a => a.textContent)"
+    )
+    assert order == ["run-0", "run-1", "run-2"]
+    t0 = time.perf_counter()
+    pg.locator("[data-runs-table] .tr-filter").fill("run-39")
+    pg.wait_for_function(
+        "() => document.querySelector('[data-runs-table] .tr-count').textContent === '11 of 400 runs'"
+    )
+    assert time.perf_counter() - t0 < 3
+    watch.assert_clean()
+
+
+def test_fixture_page_has_the_site_csp(fixture_site: dict[str, Path]) -> None:
+    # The fixture pages are only useful if they run under the real policy.
+    for path in fixture_site.values():
+        assert CSP in path.read_text(encoding="utf-8")
