@@ -17,7 +17,7 @@ SVG_XSS = '"><svg onload=alert(1)>'
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
-OUTSIDE_MARK = "TOPOUTSIDE_MARK-outside-the-store"
+OUTSIDE_MARK = "NOT-IN-THE-STORE-314159"
 
 HOSTILE_EXPERIMENTS = [XSS, SVG_XSS, "Wine", "a/b", "a-b", "数据 实验"]
 
@@ -184,3 +184,13 @@ def make_store_in_subprocess(store: Path, outside: Path) -> dict[str, object]:
     done = subprocess.run([sys.executable, "-c", code, str(store), str(outside)],
                           capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+_BUILT: list[Built] = []
+
+
+def shared_build(tmp_path_factory) -> Built:
+    """One fixture store and site per test session, shared by the site test modules."""
+    if not _BUILT:
+        _BUILT.append(Built(tmp_path_factory.mktemp("site-build")))
+    return _BUILT[0]

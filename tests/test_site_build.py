@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from site_fixtures import OUTSIDE_MARK, Built, site_files
+from site_fixtures import OUTSIDE_MARK, Built, shared_build, site_files
 from trackreport.errors import BuildError
 from trackreport.frames import RUN_COLUMNS
 from trackreport.site.build import SITE_MARKER, build_site, forge_commit_url, guess_goal
@@ -24,7 +24,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return Built(tmp_path_factory.mktemp("site-build"))
+    return shared_build(tmp_path_factory)
 
 
 def test_result_counts_and_summary_line(built: Built) -> None:

@@ -96,7 +96,9 @@ def first_paragraph(text: str, limit: int = 240) -> str:
 
     for block in text.strip().split("\n\n"):
         rendered = str(render_markdown(block))
-        plain = " ".join(unescape(re.sub(r"<[^>]*>", " ", rendered)).split())
+        inline = re.sub(r"</?(?:a|strong|em|b|i|code|del|s|sub|sup|abbr|kbd)\b[^>]*>", "",
+                        rendered)
+        plain = " ".join(unescape(re.sub(r"<[^>]*>", " ", inline)).split())
         if plain:
             return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
     return ""

@@ -1,0 +1,58 @@
+"""Markdown sanitizing and JSON for script blocks."""
+
+from __future__ import annotations
+
+import json
+
+from markupsafe import Markup
+
+from trackreport.site.notes import first_paragraph, json_script, json_text, render_markdown
+
+
+def test_markdown_renders() -> None:
+    html = render_markdown("**bold** and `code <b>` and [x](https://a.example/)\n\n| a |\n|---|\n| 1 |")
+    assert isinstance(html, Markup)
+    assert "<strong>bold</strong>" in html
+    assert "<code>code &lt;b&gt;</code>" in html
+    assert '<a href="https://a.example/" rel="noopener noreferrer">x</a>' in html
+    assert "<table>" in html
+
+
+def test_raw_html_and_scripts_do_not_survive() -> None:
+    html = render_markdown('<script>alert(1)</script> <img src=x onerror=alert(1)>\n\n'
+                           '<div onclick="x()">block</div>\n\n<iframe src="https://e.example">')
+    assert "<script" not in html and "<img" not in html and "<div" not in html
+    assert "<iframe" not in html and "onerror" not in html.replace("onerror=alert", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_only_safe_link_schemes() -> None:
+    for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,<b>",
+                "vbscript:x", "//evil.example/x", "file:///etc/passwd", "relative/page.html"):
+        html = render_markdown(f"[x]({bad})")
+        assert "href" not in html, bad
+    assert 'href="mailto:a@b.example"' in render_markdown("[m](mailto:a@b.example)")
+    assert 'href="#part"' in render_markdown("[p](#part)")
+
+
+def test_no_images_from_other_hosts() -> None:
+    html = render_markdown("![tracker](https://evil.example/pixel.png)")
+    assert "<img" not in html and "evil" not in html
+
+
+def test_json_script_escapes_once() -> None:
+    obj = {"name": "</script><img src=x>&\u2028\u2029", "n": float("nan"), "i": float("inf")}
+    text = str(json_script(obj))
+    for ch in "<>&\u2028\u2029":
+        assert ch not in text
+    assert json.loads(text) == {"name": "</script><img src=x>&\u2028\u2029", "n": None,
+                                "i": None}
+    assert json_text({"b": 1, "a": 2}) == '{"a":2,"b":1}'
+
+
+def test_first_paragraph() -> None:
+    assert first_paragraph("# Title\n\nBody") == "Title"
+    assert first_paragraph("Predict **wine** [quality](https://x.example).\n\nMore") == \
+        "Predict wine quality."
+    assert first_paragraph("") == ""
+    assert first_paragraph("x" * 500).endswith("…")
