@@ -400,10 +400,6 @@ with tr.start_run(name="mid-flush") as run:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the SIGTERM handler runs in the main thread while it holds EventFile._lock "
-    "(mid-flush) and calls close(), which takes the same non-reentrant lock: the process "
-    "hangs forever instead of ending KILLED"))
 def test_sigterm_during_a_main_thread_flush_ends_the_run(store: Path) -> None:
     proc = h.spawn(MID_FLUSH_SIGNAL, store, str(int(signal.SIGTERM)))
     rid = proc.read_line()
@@ -415,9 +411,6 @@ def test_sigterm_during_a_main_thread_flush_ends_the_run(store: Path) -> None:
     h.check_store(store)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a KeyboardInterrupt raised inside EventFile._flush_locked (main thread) drops the "
-    "events already popped off the queue: a hole in the steps of a run that ends KILLED"))
 def test_ctrl_c_during_a_main_thread_flush_loses_nothing(store: Path) -> None:
     proc = h.spawn(MID_FLUSH_SIGNAL, store, str(int(signal.SIGINT)))
     rid = proc.read_line()
@@ -673,10 +666,6 @@ def test_write_error_on_the_first_write_keeps_the_open_line_first(
     h.check_store(store)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: AppendHandle.write loses the count of bytes already written when a later "
-    "os.write raises, so EventFile retries the whole buffer: duplicated lines and a torn "
-    "line in the middle of the file"))
 def test_partial_write_then_error_retries_exactly_where_it_stopped(
         flaky: FlakyOS, store: Path) -> None:
     cm, _ = _record_warnings()

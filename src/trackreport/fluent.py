@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import env, events
+from . import env, events, writer
 from .errors import NoActiveRunError, TrackreportError
 from .keys import check_key
 from .reader import read_run
@@ -379,7 +379,15 @@ atexit.register(_at_exit)
 _signal_installed = False
 
 
+def _on_sigint(signum: int, frame: Any) -> None:
+    if writer.defer_signal(lambda: _on_sigint(signum, None)):
+        return
+    signal.default_int_handler(signum, frame)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
+    if writer.defer_signal(lambda: _on_sigterm(signum, None)):
+        return
     _end_all(KILLED, "SIGTERM")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
@@ -393,6 +401,8 @@ def _install_signal_handler() -> None:
     try:
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_sigint)
     except (ValueError, OSError):  # pragma: no cover - not the main interpreter
         pass
 

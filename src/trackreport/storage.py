@@ -61,7 +61,12 @@ class AppendHandle:
         written = 0
         view = memoryview(data)
         while written < len(data):
-            n = os.write(self._fd, view[written:])
+            try:
+                n = os.write(self._fd, view[written:])
+            except OSError:
+                if written:
+                    return written  # the caller keeps data[written:] and retries it
+                raise
             if n <= 0:  # pragma: no cover - defensive
                 break
             written += n

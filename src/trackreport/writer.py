@@ -56,7 +56,7 @@ class EventFile:
 
     def flush(self) -> bool:
         """Append everything queued; True when nothing is left unwritten."""
-        with self._lock:
+        with _Critical(), self._lock:
             return self._flush_locked()
 
     def _flush_locked(self) -> bool:
@@ -106,7 +106,7 @@ class EventFile:
 
     def close(self) -> bool:
         """Flush and close the file; True when everything was written."""
-        with self._lock:
+        with _Critical(), self._lock:
             ok = self._flush_locked()
             if ok and self._handle is not None:
                 self._handle.close()
@@ -114,6 +114,45 @@ class EventFile:
         if ok:
             _unregister(self)
         return ok
+
+
+# signals arriving while the main thread flushes -----------------------------------------
+
+_main_depth = [0]
+_deferred: list[Any] = []
+
+
+class _Critical:
+    """Marks a flush in the main thread, where Python runs signal handlers.
+
+    trackreport's SIGINT/SIGTERM handlers defer themselves (``defer_signal``)
+    while it is active, so a KeyboardInterrupt cannot drop events taken off the
+    queue and the SIGTERM handler (which flushes) cannot deadlock on the lock.
+    """
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.main = True
+            _main_depth[0] += 1
+        else:
+            self.main = False
+
+    def __exit__(self, *exc: object) -> None:
+        if self.main:
+            _main_depth[0] -= 1
+            if not _main_depth[0] and _deferred:
+                todo = list(_deferred)
+                _deferred.clear()
+                for fn in todo:
+                    fn()
+
+
+def defer_signal(fn: Any) -> bool:
+    """For a signal handler: True when the main thread is flushing and ``fn`` runs after."""
+    if _main_depth[0]:
+        _deferred.append(fn)
+        return True
+    return False
 
 
 # the process-wide flusher ----------------------------------------------------
@@ -172,8 +211,11 @@ def _ensure_thread() -> None:
 
 def _after_fork_in_child() -> None:
     """A forked child must never append to its parent's files: forget them."""
-    global _thread, _registry_lock
+    global _thread, _registry_lock, _wake_event
     _registry_lock = threading.Lock()
+    _wake_event = threading.Event()
+    _main_depth[0] = 0
+    _deferred.clear()
     for file in list(_files):
         file.queue.clear()
         file._pending = b""
