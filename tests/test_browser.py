@@ -449,3 +449,251 @@ def test_fixture_page_has_the_site_csp(fixture_site: dict[str, Path]) -> None:
     # The fixture pages are only useful if they run under the real policy.
     for path in fixture_site.values():
         assert CSP in path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- a real built site
+
+STORE_SCRIPT = r"""
+import math, sys
+import trackreport as tr
+
+tr.set_store(sys.argv[1])
+tr.set_experiment("wine", primary_metric="val_acc", goal="max",
+                  description="Which **learning rate** works? <script>alert(5)</script>")
+names = ["run-2", "run-10", "run-1", "<img src=x onerror=alert(1)>", "run-3"]
+for i, name in enumerate(names):
+    with tr.start_run(name=name, capture=False, tags={"stage": "<script>alert(2)</script>" if i == 3 else "candidate"}):
+        tr.log_param("lr", [0.1, 0.01, 1.0, 0.3, 0.2][i])
+        tr.log_param("model", ["gb", "gb", "rf", "<b>x</b>", "gb"][i])
+        tr.log_param("seed", 1)
+        if i == 3:
+            tr.log_param("<i>odd key</i>", "\"quoted\" </script>")
+            tr.note("Hello <img src=x onerror=alert(4)> **bold**")
+        if i == 2:
+            tr.log_metric("always_nan", float("nan"), step=0)
+            tr.log_metric("always_nan", float("nan"), step=1)
+        if i != 4:
+            for step in range(300):
+                tr.log_metric("val_acc", 1 - 0.6 * math.exp(-step / (30 + 15 * i)), step=step)
+                tr.log_metric("loss", math.exp(-step / (40 + 10 * i)), step=step)
+tr.set_experiment("</script><script>alert(3)</script>", primary_metric="loss", goal="min")
+with tr.start_run(name="lonely", capture=False):
+    tr.log_metric("loss", 1.0, step=0)
+"""
+
+NAMES = ["run-2", "run-10", "run-1", HOSTILE, "run-3"]
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+    import subprocess
+    import sys
+
+    from trackreport.site.build import build_site
+
+    root = tmp_path_factory.mktemp("real-site")
+    store = root / "store"
+    env = dict(os.environ, TRACKREPORT_CAPTURE="0", PYTHONPATH=str(STATIC.parents[3]))
+    subprocess.run([sys.executable, "-c", STORE_SCRIPT, str(store)], check=True, env=env)
+    build_site(store, root / "site")
+    return root / "site"
+
+
+def experiment_page(site: Path) -> Path:
+    pages = [p for p in (site / "experiments").glob("*/index.html") if "wine" in p.parent.name]
+    assert len(pages) == 1, pages
+    return pages[0]
+
+
+def header_index(pg: Any, label: str) -> int:
+    index = pg.eval_on_selector_all(
+        "[data-runs-table] thead th",
+        "(ths, h) => ths.findIndex(th => th.textContent.replace(/[\u2195\u25b2\u25bc]/g, '').trim() === h)",
+        label,
+    )
+    assert index >= 0, label
+    return index
+
+
+def click_exact(pg: Any, label: str) -> None:
+    pg.locator("[data-runs-table] thead th").nth(header_index(pg, label)).locator(
+        "button.sort-button"
+    ).click()
+
+
+def draw_every_chart(pg: Any) -> None:
+    """Scroll through the page so every lazily drawn chart is drawn."""
+    height = pg.evaluate("() => document.documentElement.scrollHeight")
+    for y in range(0, height + 900, 600):
+        pg.evaluate("y => window.scrollTo(0, y)", y)
+        pg.wait_for_timeout(30)
+    pg.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-chart]')).every("
+        "el => ['drawn', 'error'].includes(el.getAttribute('data-chart-state')))",
+        timeout=20000,
+    )
+
+
+def test_site_every_page_clean(open_page: Any, real_site: Path) -> None:
+    pages = sorted(real_site.rglob("*.html"))
+    assert len(pages) >= 8
+    drawn = 0
+    for path in pages:
+        pg, watch = open_page(path)
+        pg.wait_for_load_state("load")
+        draw_every_chart(pg)
+        states = pg.eval_on_selector_all(
+            "[data-chart]", "els => els.map(e => e.getAttribute('data-chart-state'))"
+        )
+        assert "error" not in states, (path, pg.locator(".chart-error").all_inner_texts())
+        for chart in pg.locator("[data-chart]").all():
+            assert chart.locator("svg g.mark-line path, svg g.mark-symbol path").count() > 0
+        drawn += len(states)
+        # Hostile names and notes are text: nothing the store holds became an element.
+        assert pg.locator("img[onerror], img[src=x], script:not([src]):not([type])").count() == 0
+        watch.assert_clean()
+    assert drawn >= 6
+
+
+def test_site_sort_filter_groups(open_page: Any, real_site: Path) -> None:
+    pg, watch = open_page(experiment_page(real_site))
+    pg.wait_for_selector("[data-runs-table] .tr-filter")
+
+    def column(label: str) -> list[str]:
+        return column_values(pg, label)
+
+    click_exact(pg, "val_acc")
+    values = column("val_acc")
+    assert values[-1] == ""  # run-3 logged no val_acc: last either way
+    numbers = [float(v.split()[0]) for v in values[:-1]]
+    assert numbers == sorted(numbers)
+    assert aria_sorts(pg) == {"val_acc": "ascending"}
+    click_exact(pg, "val_acc")
+    values = column("val_acc")
+    assert values[-1] == ""
+    numbers = [float(v.replace("\u2605", "").split()[0]) for v in values[:-1]]
+    assert numbers == sorted(numbers, reverse=True)
+    assert aria_sorts(pg) == {"val_acc": "descending"}
+
+    click_exact(pg, "Run")
+    assert [n for n in body_run_names(pg) if n.startswith("run-")] == [
+        "run-1",
+        "run-2",
+        "run-3",
+        "run-10",
+    ]
+    assert aria_sorts(pg) == {"Run": "ascending"}
+    click_exact(pg, "Run")
+    assert [n for n in body_run_names(pg) if n.startswith("run-")] == [
+        "run-10",
+        "run-3",
+        "run-2",
+        "run-1",
+    ]
+
+    click_exact(pg, "lr")
+    assert [float(v) for v in column("lr")] == [0.01, 0.1, 0.2, 0.3, 1.0]
+
+    # A param only one run has: empties last both ways.
+    for _ in range(2):
+        click_exact(pg, "<i>odd key</i>")
+        assert column("<i>odd key</i>")[0] == '"quoted" </script>'
+        assert column("<i>odd key</i>")[1:] == [""] * 4
+
+    pg.locator("[data-runs-table] .tr-filter").fill("run-1")
+    pg.wait_for_function(
+        "() => document.querySelector('[data-runs-table] .tr-count').textContent === '2 of 5 runs'"
+    )
+    assert sorted(body_run_names(pg)) == ["run-1", "run-10"]
+    pg.locator("[data-runs-table] .tr-filter").fill("")
+    pg.wait_for_function(
+        "() => document.querySelector('[data-runs-table] .tr-count').textContent === '5 runs'"
+    )
+
+    lr = pg.locator("[data-runs-table] thead th").nth(header_index(pg, "lr"))
+    low = pg.locator("[data-runs-table] thead th").nth(header_index(pg, "val_acc (min)"))
+    assert lr.is_visible() and not low.is_visible()
+    pg.locator("[data-group-toggle=params]").uncheck()
+    assert not lr.is_visible()
+    assert pg.locator("[data-runs-table] tbody td[data-group=params]:visible").count() == 0
+    pg.locator("[data-group-toggle=metrics-minmax]").check()
+    assert low.is_visible()
+    # Keyboard: the header is a button; Enter sorts.
+    pg.locator("[data-runs-table] thead th").nth(header_index(pg, "loss")).locator("button").focus()
+    pg.keyboard.press("Enter")
+    assert aria_sorts(pg) == {"loss": "ascending"}
+    watch.assert_clean()
+
+
+def test_site_select_two_runs_and_compare(open_page: Any, real_site: Path) -> None:
+    pg, watch = open_page(experiment_page(real_site))
+    pg.wait_for_selector("[data-runs-table] .tr-compare")
+    ids = pg.eval_on_selector_all(
+        "[data-runs-table] tbody tr",
+        "trs => Object.fromEntries(trs.map(tr => [tr.querySelector('th a').textContent, tr.dataset.runId]))",
+    )
+    assert set(ids) == set(NAMES)
+    pg.locator(f"input.run-select[value='{ids['run-2']}']").check()
+    pg.locator(f"input.run-select[value='{ids[HOSTILE]}']").check()
+    button = pg.locator("[data-runs-table] .tr-compare")
+    assert button.inner_text() == "Compare selected (2)"
+    with pg.expect_navigation():
+        button.click()
+    assert "compare/index.html?runs=" in pg.url
+    pg.wait_for_selector("#compare[data-state=ready]")
+    assert sorted(pg.locator("#compare .cmp-run-name").all_inner_texts()) == sorted(
+        ["run-2", HOSTILE]
+    )
+    for link in pg.locator("#compare .cmp-run-name").all():
+        href = link.get_attribute("href")
+        assert href and href.startswith("../runs/")
+        assert (pg_path(pg).parent / href).resolve().is_file()
+    assert pg.locator("#only-differences").is_checked()
+    visible = pg.locator("#compare table.cmp-params tbody tr:visible th").all_inner_texts()
+    assert visible == ["<i>odd key</i>", "lr", "model"]
+    pg.locator("#only-differences").uncheck()
+    visible = pg.locator("#compare table.cmp-params tbody tr:visible th").all_inner_texts()
+    assert visible == ["<i>odd key</i>", "lr", "model", "seed"]
+    pg.locator("#only-differences").check()
+    stars = pg.locator("#compare table.cmp-metrics td.best").count()
+    assert stars == 2  # val_acc and loss
+    pg.wait_for_function(
+        "() => document.querySelectorAll('#compare [data-compare-chart]').length === 2 &&"
+        " Array.from(document.querySelectorAll('#compare [data-compare-chart]')).every("
+        "  el => el.querySelectorAll('svg g.mark-line path').length === 2)",
+        timeout=20000,
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "site-compare-two-runs.png"), full_page=True)
+    watch.assert_clean()
+
+    # Unknown ids are listed as not found; no ids explain how to pick runs.
+    compare = real_site / "compare/index.html"
+    pg, watch = open_page(compare, f"?runs=nope,{ids['run-1']}")
+    pg.wait_for_selector("#compare[data-state=ready]")
+    assert pg.locator("#compare .cmp-not-found li").all_inner_texts() == ["nope"]
+    assert pg.locator("#compare .cmp-run-name").all_inner_texts() == ["run-1"]
+    watch.assert_clean()
+    pg, watch = open_page(compare)
+    pg.wait_for_selector("#compare[data-state=empty]")
+    assert "Compare selected" in pg.locator("#compare").inner_text()
+    watch.assert_clean()
+
+
+def test_site_chart_screenshot(open_page: Any, real_site: Path) -> None:
+    pg, watch = open_page(experiment_page(real_site))
+    draw_every_chart(pg)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    card = pg.locator("figure.chart-card").first
+    card.scroll_into_view_if_needed()
+    card.screenshot(path=str(SHOTS / "site-chart.png"))
+    legend = pg.eval_on_selector("[data-chart] svg", "svg => svg.textContent")
+    assert HOSTILE in legend
+    watch.assert_clean()
+
+
+def pg_path(pg: Any) -> Path:
+    from urllib.parse import unquote, urlparse
+
+    return Path(unquote(urlparse(pg.url).path))

@@ -173,7 +173,10 @@
     if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) {
       return value.toExponential(3).replace(/\.?0+e/, "e");
     }
-    return String(Number(value.toPrecision(4)));
+    var text = value.toPrecision(4);
+    // Trailing zeros go only when nothing was rounded away: 0.5, not 0.5000;
+    // but 0.99997 stays "1.000", which is not exactly 1.
+    return Number(text) === value ? String(value) : text;
   }
 
   function formatParam(value) {
