@@ -14,6 +14,7 @@ never hashed by altair).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -143,13 +144,6 @@ def unique_labels(runs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return {run_id: (name if counts[name] == 1 else f"{name} ({run_id})") for run_id, name in runs}
 
 
-def _color_scale(domain: Sequence[str]) -> Any:
-    import altair as alt
-
-    scheme = _SCHEME_SMALL if len(domain) <= 10 else _SCHEME_LARGE
-    return alt.Scale(domain=list(domain), scheme=scheme)
-
-
 def _goal_phrase(goal: str | None) -> str:
     if goal == "max":
         return "higher is better"
@@ -193,8 +187,6 @@ def metric_chart(
         A Vega-Lite spec (dict), data inline as rows
         ``{"run": label, "step": step, "value": value}``.
     """
-    import altair as alt
-
     labels = sorted({line.label for line in lines})
     color_domain = sorted(set(domain)) if domain is not None else labels
     missing = [label for label in labels if label not in set(color_domain)]
@@ -208,6 +200,37 @@ def metric_chart(
             {"run": label, "step": s, "value": v} for s, v in zip(steps, values, strict=True)
         )
 
+    description = title
+    phrase = _goal_phrase(goal)
+    if phrase:
+        description = f"{title} ({phrase})"
+    scheme = _SCHEME_SMALL if len(color_domain) <= 10 else _SCHEME_LARGE
+    spec = _fill(
+        json.loads(_metric_skeleton()),
+        {_KEY: key, _DESCRIPTION: description},
+        color_domain,
+    )
+    for layer in spec["layer"]:
+        layer["encoding"]["color"]["scale"]["scheme"] = scheme
+    if show_title:
+        spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
+    spec["data"] = {"name": "rows", "values": rows}
+    return _stable(spec)
+
+
+# Stand-ins for the parts of a metric chart that change between calls. The
+# chart is made with altair once per process (altair validates every piece
+# against the Vega-Lite schema, which costs tens of milliseconds per chart and
+# would dominate a site build); each call fills in a copy.
+_KEY = "\x00trackreport:key"
+_DESCRIPTION = "\x00trackreport:description"
+_DOMAIN = "\x00trackreport:domain"
+
+
+@functools.lru_cache(maxsize=1)
+def _metric_skeleton() -> str:
+    import altair as alt
+
     legend = alt.selection_point(name=LEGEND_PARAM, fields=["run"], bind="legend")
     zoom = alt.selection_interval(name=ZOOM_PARAM, bind="scales", encodings=["x"])
     hover = alt.selection_point(
@@ -218,14 +241,13 @@ def metric_chart(
         clear="pointerout",
         empty=False,
     )
-
     base = alt.Chart(alt.NamedData(name="rows")).encode(
         x=alt.X("step:Q", title="Step", axis=alt.Axis(tickMinStep=1, labelExpr=STEP_LABEL)),
-        y=alt.Y("value:Q", title=key, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=_KEY, scale=alt.Scale(zero=False)),
         color=alt.Color(
             "run:N",
             title="Run",
-            scale=_color_scale(color_domain),
+            scale=alt.Scale(domain=[_DOMAIN], scheme=_SCHEME_SMALL),
             legend=alt.Legend(orient="bottom", direction="horizontal", columns=3, labelLimit=260),
         ),
     )
@@ -245,26 +267,30 @@ def metric_chart(
                 # tooltip shows "undefined" for nominal fields.
                 alt.Tooltip("run:N", title="Run", format=""),
                 alt.Tooltip("step:Q", title="Step", format=","),
-                alt.Tooltip("value:Q", title=key, format=".4~g"),
+                alt.Tooltip("value:Q", title=_KEY, format=".4~g"),
             ],
         )
         .transform_filter(legend)
         .add_params(hover)
         .properties(name="points")
     )
-    chart = alt.layer(line_layer, point_layer).properties(width="container", height=CHART_HEIGHT)
-    description = title
-    phrase = _goal_phrase(goal)
-    if phrase:
-        description = f"{title} ({phrase})"
-    chart = chart.properties(description=description)
-    if show_title:
-        chart = chart.properties(
-            title=alt.TitleParams(text=title, subtitle=phrase or alt.Undefined)
-        )
-    spec = chart.to_dict()
-    spec["data"] = {"name": "rows", "values": rows}
-    return _stable(spec)
+    chart = alt.layer(line_layer, point_layer).properties(
+        width="container", height=CHART_HEIGHT, description=_DESCRIPTION
+    )
+    return json.dumps(chart.to_dict(), sort_keys=True)
+
+
+def _fill(obj: Any, strings: Mapping[str, str], domain: list[str]) -> Any:
+    """Put the call's values where the skeleton holds stand-ins (one pass)."""
+    if isinstance(obj, dict):
+        return {k: _fill(v, strings, domain) for k, v in obj.items()}
+    if isinstance(obj, list):
+        if obj == [_DOMAIN]:
+            return list(domain)
+        return [_fill(v, strings, domain) for v in obj]
+    if isinstance(obj, str) and obj in strings:
+        return strings[obj]
+    return obj
 
 
 def _stable(spec: dict[str, Any]) -> dict[str, Any]:
