@@ -143,6 +143,30 @@ def test_chart_tooltip_names_the_run(open_page: Any, fixture_site: dict[str, Pat
     watch.assert_clean()
 
 
+def test_chart_legend_toggles_runs_and_wheel_zooms(
+    open_page: Any, fixture_site: dict[str, Path]
+) -> None:
+    pg, watch = open_page(fixture_site["experiment"])
+    wait_charts(pg, 2)
+    opacities = (
+        "() => Array.from(document.querySelectorAll("
+        "'[data-chart=chart-val_acc] g.mark-line path')).map(p => p.getAttribute('opacity'))"
+    )
+    assert pg.evaluate(opacities) == ["1", "1", "1", "1"]
+    pg.locator("[data-chart=chart-val_acc] .role-legend-label text", has_text="run-1").first.click()
+    pg.wait_for_timeout(200)
+    assert sorted(pg.evaluate(opacities)) == ["0.12", "0.12", "0.12", "1"]
+    labels = "[data-chart=chart-val_acc] .role-axis-label text"
+    before = pg.locator(labels).all_text_contents()
+    box = pg.locator("[data-chart=chart-val_acc] svg.marks").bounding_box()
+    assert box is not None
+    pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3)
+    pg.mouse.wheel(0, -400)
+    pg.wait_for_timeout(200)
+    assert pg.locator(labels).all_text_contents() != before
+    watch.assert_clean()
+
+
 def test_chart_error_shows_message_and_page_survives(open_page: Any, tmp_path: Path) -> None:
     from trackreport.site.assets import write_assets
 

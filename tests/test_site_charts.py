@@ -224,6 +224,17 @@ def test_metric_chart_deterministic_across_calls_and_processes() -> None:
         assert out == text
 
 
+def test_metric_chart_is_cheap_per_call() -> None:
+    # A build makes one chart per metric per run page: altair's schema
+    # validation must not run for every one of them.
+    lines = [Line("a", "run-a", *noisy(1000))]
+    metric_chart("m", "m", lines)
+    start = time.perf_counter()
+    for _ in range(100):
+        metric_chart("m", "m", lines)
+    assert time.perf_counter() - start < 2.0
+
+
 def test_row_limit_does_not_bite_with_20_runs() -> None:
     lines = [Line(f"id{i}", f"run-{i}", *noisy(1000, i)) for i in range(20)]
     spec = metric_chart("m", "m", lines)
