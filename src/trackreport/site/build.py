@@ -70,13 +70,13 @@ _MARKER_TEXT = (
     "A new build replaces everything in it.\n"
 )
 DEFAULT_TITLE = "Experiments"
-SERIES_POINTS = 1_000
-"""Points kept per metric series for charts (the tables show the true values)."""
+KEPT_POINTS = 500
+"""Points kept per run and metric for the experiment charts while the build runs."""
 COMPARE_POINTS = 300
 """Points per series in a run's data script (compare page)."""
-CHART_RUNS = 100
+CHART_RUNS = 30
 """At most this many runs are overlaid in one experiment chart (the best ones)."""
-CHART_POINT_BUDGET = 20_000
+CHART_POINT_BUDGET = 12_000
 """About this many points per experiment chart, shared by its runs."""
 LATEST_RUNS = 10
 PARALLEL_PARAMS = 12
@@ -470,7 +470,6 @@ class _Builder:
             summary = self.summarize(run)
             self.run_page(run, summary)
             self.data_script(run, summary)
-            summary.series = {k: v for k, v in summary.series.items()}
             self.summaries.append(summary)
             del run
             if self.progress is not None:
@@ -499,7 +498,7 @@ class _Builder:
             if not s.values:
                 continue
             stats[key] = _stats(s.steps, s.values)
-            steps, values = _downsample(s.steps, s.values, SERIES_POINTS)
+            steps, values = _downsample(s.steps, s.values, KEPT_POINTS)
             series[key] = (np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=np.float64))
         self.exp_slug(run.experiment)
         summary = RunSummary(
@@ -581,7 +580,7 @@ class _Builder:
         git = run.context.get("git") if isinstance(run.context.get("git"), dict) else {}
         git_facts = []
         if summary.commit:
-            git_facts.append(Fact("Commit", summary.commit, url=summary.commit_url))
+            git_facts.append(Fact("Commit", summary.commit[:12], url=summary.commit_url))
         if git.get("branch"):
             git_facts.append(Fact("Branch", str(git["branch"])))
         if "dirty" in git:
@@ -621,6 +620,9 @@ class _Builder:
                     best = st.max if goal == "max" else st.min
                     primary.append(Fact(f"best {key} during the run", fmt.number(best),
                                         detail=f"over {fmt.plural(st.count, 'step')}"))
+            finite = st.count if not note else sum(1 for v in s.values if math.isfinite(v))
+            if finite < 2:  # one point makes no line: the table says it all
+                continue
             spec = charts_mod.metric_chart(
                 key, key, [charts_mod.Line(run.run_id, run.name, s.steps, s.values)], goal)
             charts_list.append(Chart(id=chart_id(), title=key, spec=json_script(spec),
@@ -972,7 +974,7 @@ class _Builder:
         for key in keys:
             having = [r for r in ordered if key in r.series]
             shown = having[:CHART_RUNS]
-            points = max(50, min(SERIES_POINTS, CHART_POINT_BUDGET // max(1, len(shown))))
+            points = max(50, min(KEPT_POINTS, CHART_POINT_BUDGET // max(1, len(shown))))
             lines = []
             for r in shown:
                 steps, values = r.series[key]
@@ -981,8 +983,8 @@ class _Builder:
             spec = charts_mod.metric_chart(key, key, lines, metric_goal(key, exp), domain=domain)
             note = ""
             if len(having) > len(shown):
-                note = (f"Showing {len(shown)} of {fmt.plural(len(having), 'run')}: the first "
-                        "ones in the table's order.")
+                note = (f"Showing the first {len(shown)} of {fmt.plural(len(having), 'run')} "
+                        "in the table's order (best first).")
             out.append(Chart(id=f"chart-{next(counter)}", title=key, spec=json_script(spec),
                              note=note))
         return out
