@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STORE := demo-store
 
-.PHONY: venv chromium test lint demo bench site-example clean
+.PHONY: venv chromium test lint demo bench site-example example-store clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,examples]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,examples]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,12 +32,22 @@ demo: venv
 	rm -rf $(DEMO_STORE)
 	$(BIN)/python examples/sweep.py --store $(DEMO_STORE)
 	$(BIN)/trackreport runs --store $(DEMO_STORE)
-	@if $(BIN)/trackreport build --help >/dev/null 2>&1; then \
-	  $(BIN)/trackreport build --store $(DEMO_STORE) --out site && \
-	  echo "Open file://$(CURDIR)/site/index.html"; fi
+	$(BIN)/trackreport build --store $(DEMO_STORE) --out site
+	@echo "Open file://$(CURDIR)/site/index.html"
+
+
+# The committed example: examples/trackruns (a store made by examples/sweep.py, made once)
+# and site_example/ (the site built from it; tests/test_site_example.py rebuilds it).
+example-store: venv
+	rm -rf examples/trackruns
+	$(BIN)/python examples/sweep.py --store examples/trackruns --quick
+
+site-example: venv
+	$(BIN)/trackreport build --store examples/trackruns --out site_example --title "trackreport example"
 
 bench: venv
 	$(BIN)/python benchmarks/bench_logging.py
+	$(BIN)/python benchmarks/bench_build.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_STORE) site dist build .pytest_cache .ruff_cache
