@@ -71,7 +71,7 @@ def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> lis
         return []
     try:
         parsed = orjson.loads(b"[" + body[:-1].replace(b"\n", b",") + b"]")
-        if all(type(e) is dict and type(e.get("type")) is str for e in parsed):
+        if all(type(e) is dict for e in parsed):  # a missing or odd "type": unknown event
             return parsed
     except orjson.JSONDecodeError:
         pass
@@ -93,9 +93,11 @@ def _time(event: dict[str, Any]) -> float:
 
 
 def read_event_files(store: Store, paths: Iterable[str],
-                     reports: list[FileReport] | None = None) -> list[tuple[int, dict[str, Any]]]:
-    """Events of several files as (file index, event), merged by (time, file, line).
+                     reports: list[FileReport] | None = None,
+                     ) -> tuple[list[dict[str, Any]], list[int] | None]:
+    """Events of several files merged by (time, file, line), and each one's file index.
 
+    The file indices are None when every event comes from the first file.
     ``open`` lines (stamped at a file's first flush) carry no data and are left out.
     """
     files: list[list[dict[str, Any]]] = []
@@ -105,18 +107,22 @@ def read_event_files(store: Store, paths: Iterable[str],
             data = store.storage.read_bytes(path)
         except FileNotFoundError:
             continue
-        files.append([e for e in parse_lines(data, path, report) if e["type"] != events.OPEN])
+        files.append([e for e in parse_lines(data, path, report) if e.get("type") != events.OPEN])
         if reports is not None:
             reports.append(report)
     if len(files) == 1:
         only = files[0]
-        times = [_time(e) for e in only]
-        if all(a <= b for a, b in pairwise(times)):  # the usual case: already in order
-            return [(0, e) for e in only]
+        times = [e.get("time") for e in only]
+        try:
+            in_order = all(a <= b for a, b in pairwise(times))  # the usual case
+        except TypeError:  # a missing or non-numeric time
+            in_order = False
+        if in_order and (not times or isinstance(times[0], (int, float))):
+            return only, None
     merged = [(_time(e), index, line, e)
               for index, file in enumerate(files) for line, e in enumerate(file)]
     merged.sort(key=lambda item: (item[0], item[1], item[2]))
-    return [(index, event) for _, index, _, event in merged]
+    return [item[3] for item in merged], [item[1] for item in merged]
 
 
 def read_run(store: Store, run_id: str, *, metrics: bool = True,
@@ -135,8 +141,8 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        merged = read_event_files(store, paths, own_reports)
-        run = fold_run(run_id, merged, metrics=metrics)
+        merged, files = read_event_files(store, paths, own_reports)
+        run = fold_run(run_id, merged, files, metrics=metrics)
     finally:
         if gc_was_on:
             gc.enable()
@@ -147,9 +153,9 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
     return run
 
 
-def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
+def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None = None, *,
              metrics: bool = True) -> Run:
-    """Fold merged (file index, event) pairs into a Run record."""
+    """Fold merged events (and their file indices, None: all from one file) into a Run."""
     run = Run(run_id=run_id, name=run_id, experiment="Default", status=RUNNING,
               start_time=None, end_time=None)
     open_files: dict[int, bool] = {}
@@ -157,10 +163,10 @@ def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     metric_from_json = events.metric_from_json
-    for index, event in merged:
-        kind = event["type"]
-        t = event.get("time")
-        if kind == events.METRICS:
+    metrics_type = events.METRICS
+    for position, event in enumerate(merged):
+        kind = event.get("type")
+        if kind == metrics_type:
             if not metrics:
                 continue
             step = event.get("step")
@@ -168,6 +174,7 @@ def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
             if type(step) is not int or type(values) is not dict:
                 run.problems.corrupt_lines += 1
                 continue
+            t = event.get("time")
             for key, value in values.items():
                 entry = series.get(key)
                 if entry is None:
@@ -181,7 +188,10 @@ def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
                 entry[0].append(step)
                 entry[1].append(value)
                 entry[2].append(t)
-        elif kind == events.PARAMS:
+            continue
+        t = event.get("time")
+        index = files[position] if files is not None else 0
+        if kind == events.PARAMS:
             for key, value in (event.get("params") or {}).items():
                 if key in run.params and run.params[key] != value:
                     msg = (f"run {run_id}: param {key!r} was logged as {run.params[key]!r} and "
@@ -224,9 +234,8 @@ def fold_run(run_id: str, merged: list[tuple[int, dict[str, Any]]], *,
         elif kind != events.OPEN:
             run.problems.unknown_events += 1
     run.artifacts = sorted(artifacts.values(), key=lambda a: a.path)
-    if merged:
-        times = [t for _, e in merged if isinstance(t := e.get("time"), (int, float))]
-        run.last_event_time = max(times) if times else None
+    if merged:  # merged is in time order
+        run.last_event_time = _time(merged[-1]) or None
     if any(open_files.values()) or last_end is None:
         run.status = RUNNING
         run.end_time = None
@@ -260,7 +269,7 @@ def iter_runs(store: Store, *, metrics: bool = True,
 def read_experiments(store: Store) -> dict[str, Experiment]:
     """Experiment settings by name, as last set (per field) by ``set_experiment``."""
     out: dict[str, Experiment] = {}
-    for _, event in read_event_files(store, store.experiment_event_files()):
+    for event in read_event_files(store, store.experiment_event_files())[0]:
         if event.get("type") != events.EXPERIMENT:
             continue
         name = event.get("name")
@@ -284,8 +293,10 @@ def file_report(store: Store, path: str) -> tuple[FileReport, list[dict[str, Any
         parsed = parse_lines(store.storage.read_bytes(path), path, report)
     known = KNOWN_RUN_EVENTS | {events.EXPERIMENT}
     for event in parsed:
-        if event["type"] not in known and not event["type"].startswith("registry."):
-            report.unknown_events[event["type"]] = report.unknown_events.get(event["type"], 0) + 1
+        kind = event.get("type")
+        if not isinstance(kind, str) or (kind not in known and not kind.startswith("registry.")):
+            name = kind if isinstance(kind, str) else repr(kind)
+            report.unknown_events[name] = report.unknown_events.get(name, 0) + 1
     return report, parsed
 
 

@@ -21,7 +21,7 @@ from .errors import ParamChangedError, TrackreportError
 from .keys import check_key, check_step, metric_value
 from .records import FAILED, FINISHED, KILLED, RUNNING
 from .store import Store
-from .writer import EventFile
+from .writer import LARGE_BUFFER, EventFile, wake_flusher
 
 
 class ActiveRun:
@@ -105,7 +105,10 @@ class ActiveRun:
             step = check_step(step, key)
         if step >= nxt.get(key, 0):
             nxt[key] = step + 1
-        self._queue.append((time.time(), step, key, value))
+        queue = self._queue
+        queue.append((time.time(), step, key, value))
+        if len(queue) > LARGE_BUFFER:
+            wake_flusher()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """Log several metric values (checked first); one event per distinct step."""
