@@ -169,6 +169,7 @@ def _new_run(store: Store, experiment: str, name: str, parent_run_id: str | None
     run = ActiveRun(store, run_id, name, experiment, file, parent_run_id)
     context: dict[str, Any] = {}
     source_event = None
+    started = time.time()
     if capture if capture is not None else env.capture_enabled():
         from .context import capture_context, entry_point_source
 
@@ -183,7 +184,9 @@ def _new_run(store: Store, experiment: str, name: str, parent_run_id: str | None
             except (OSError, TrackreportError) as exc:
                 warnings.warn(f"could not copy the entry point {source.name}: {exc}",
                               stacklevel=3)
-    file.add({"type": events.RUN_START, "time": time.time(), "run_id": run_id,
+    if source_event is not None:
+        source_event["time"] = max(source_event["time"], started)
+    file.add({"type": events.RUN_START, "time": started, "run_id": run_id,
               "experiment": experiment, "name": name, "parent_run_id": parent_run_id,
               "context": context})
     if source_event is not None:
