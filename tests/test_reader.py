@@ -108,8 +108,6 @@ def test_not_a_store(tmp_path: Path) -> None:
 def test_committed_v1_store_still_reads() -> None:
     """A store written by format v1 (committed under examples/) must always read."""
     root = Path(__file__).parent.parent / "examples" / "trackruns"
-    if not root.exists():
-        pytest.skip("examples/trackruns is created with the site example")
     df = tr.load_runs(store=root)
     assert len(df) >= 6
     assert set(df["status"]) == {"FINISHED"}
