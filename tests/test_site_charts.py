@@ -14,11 +14,15 @@ import numpy as np
 import pytest
 
 from trackreport.site.charts import (
+    BAR_HOVER_PARAM,
     HOVER_PARAM,
     LEGEND_PARAM,
     MAX_POINTS,
     ZOOM_PARAM,
+    Bar,
     Line,
+    bar_chart,
+    bar_order,
     downsample,
     metric_chart,
     parallel_coordinates,
@@ -446,3 +450,60 @@ def test_vegalite_artifact_keeps_a_good_spec() -> None:
     assert clean["width"] == "container"
     concat = vegalite_artifact({"hconcat": [spec, spec]})
     assert "width" not in concat
+
+
+# ---------------------------------------------------------------- bar charts (final values)
+
+
+def test_bar_order_by_goal_then_name() -> None:
+    assert bar_order("val_f1", "min") == "min"
+    assert bar_order("fit_seconds", "max") == "max"
+    for key in ("val_loss", "Test_Error", "rmse", "val_mae", "mse", "train_time", "fit_seconds"):
+        assert bar_order(key) == "min", key
+    for key in ("val_f1", "best_stage", "auc"):
+        assert bar_order(key) == "max", key
+
+
+def test_bar_chart_rows_sorted_best_first_with_labels() -> None:
+    bars = [Bar("a", "run-a", 0.9), Bar("b", "run-b", 0.95), Bar("c", "run-c", math.nan),
+            Bar("d", "run-d", 1234.5678), Bar("e", "run-e", 0.9)]
+    spec = bar_chart("val_f1 by run", "val_f1", bars, "max", domain=["run-a", "run-b", "zz"])
+    assert spec is not None
+    rows = sorted(spec["data"]["values"], key=lambda r: r["rank"])
+    assert [r["run"] for r in rows] == ["run-d", "run-b", "run-a", "run-e"]  # ties keep order
+    assert [r["shown"] for r in rows] == ["1,235", "0.95", "0.9", "0.9"]
+    assert spec["description"] == "val_f1 by run (higher is better)"
+    marks = {layer["mark"]["type"] for layer in spec["layer"]}
+    assert marks == {"bar", "text"}
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["field"] == "run" and y["sort"] == {"field": "rank", "op": "min",
+                                                 "order": "ascending"}
+    color = spec["layer"][0]["encoding"]["color"]
+    assert color["scale"]["domain"] == ["run-a", "run-b", "zz", "run-d", "run-e"]
+    assert color["legend"] is None
+    assert [p["name"] for p in spec.get("params", [])] == [BAR_HOVER_PARAM]
+    low = bar_chart("fit_seconds by run", "fit_seconds", bars[:2], None)
+    assert [r["run"] for r in sorted(low["data"]["values"], key=lambda r: r["rank"])] == [
+        "run-a", "run-b"]
+
+
+def test_bar_chart_none_without_finite_values_and_deterministic() -> None:
+    assert bar_chart("x", "x", [Bar("a", "a", math.nan), Bar("b", "b", math.inf)]) is None
+    assert bar_chart("x", "x", []) is None
+    bars = [Bar(str(i), f"run-{i}", i / 7) for i in range(12)]
+    one = json.dumps(bar_chart("x by run", "x", bars, "max"), sort_keys=True)
+    code = ("import json, sys; from trackreport.site.charts import Bar, bar_chart; "
+            "bars = [Bar(str(i), f'run-{i}', i / 7) for i in range(12)]; "
+            "sys.stdout.write(json.dumps(bar_chart('x by run', 'x', bars, 'max'), sort_keys=True))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={"PYTHONPATH": str(SRC), "PYTHONHASHSEED": "123"})
+    assert other.stdout == one
+    assert "tableau20" in one
+
+
+def test_bar_chart_compiles_and_renders() -> None:
+    import vl_convert as vlc
+
+    bars = [Bar("a", "run-a", 0.5), Bar("b", "</script><b>x</b>", 0.7)]
+    svg = vlc.vegalite_to_svg(bar_chart("acc by run", "acc", bars, "max", show_title=True))
+    assert svg.count("<path") >= 2 and "0.7" in svg and "&lt;/script&gt;" in svg

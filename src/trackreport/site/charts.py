@@ -23,7 +23,11 @@ from typing import Any
 
 __all__ = [
     "MAX_POINTS",
+    "Bar",
     "Line",
+    "bar_chart",
+    "bar_chart_height",
+    "bar_order",
     "downsample",
     "metric_chart",
     "parallel_coordinates",
@@ -41,6 +45,17 @@ CHART_HEIGHT = 240
 LEGEND_PARAM = "legend_runs"
 ZOOM_PARAM = "zoom_x"
 HOVER_PARAM = "hover_point"
+BAR_HOVER_PARAM = "hover_bar"
+
+BAR_STEP = 26
+"""Height of one bar's band, in px (a bar chart grows with its runs)."""
+BAR_AXIS = 48
+"""About the height of a bar chart's x axis and its title, in px."""
+
+
+def bar_chart_height(n_bars: int) -> int:
+    """About how tall a bar chart of ``n_bars`` bars is drawn, in px."""
+    return n_bars * BAR_STEP + BAR_AXIS
 
 # Colour schemes by number of runs: Tableau 10 is calm and distinct; past ten
 # runs Tableau 20 repeats colours later.
@@ -304,6 +319,158 @@ def _stable(spec: dict[str, Any]) -> dict[str, Any]:
         return obj
 
     return walk(spec)
+
+
+# ---------------------------------------------------------------- final values
+
+
+@dataclass
+class Bar:
+    """One run's single value of a metric (a metric logged once per run).
+
+    Attributes:
+        run_id: the run's id.
+        label: the run's label, as on the page's other charts.
+        value: the value; NaN and +-inf are not drawn.
+    """
+
+    run_id: str
+    label: str
+    value: float
+
+
+# Words in a metric name that say lower is better, for the order of bars when
+# the experiment does not say (the name is matched in lower case, anywhere).
+_LOWER_IS_BETTER = ("loss", "error", "rmse", "mae", "mse", "time", "seconds")
+
+
+def bar_order(key: str, goal: str | None = None) -> str:
+    """``"min"`` or ``"max"``: which end of a bar chart comes first.
+
+    The metric's ``goal`` when known; else ``"min"`` for names containing
+    loss, error, rmse, mae, mse, time or seconds, else ``"max"``.
+    """
+    if goal in ("min", "max"):
+        return goal
+    lowered = key.lower()
+    return "min" if any(word in lowered for word in _LOWER_IS_BETTER) else "max"
+
+
+def bar_chart(
+    title: str,
+    key: str,
+    bars: list[Bar],
+    goal: str | None = None,
+    *,
+    order: str | None = None,
+    domain: Sequence[str] | None = None,
+    show_title: bool = False,
+) -> dict[str, Any] | None:
+    """A horizontal bar chart of one value per run, best first, values written on the bars.
+
+    For metrics logged once per run (``val_f1``, ``fit_seconds``): a line
+    chart over steps would show one dot per run. Bars start at zero; each is
+    labelled with its value (4 significant digits) and coloured like the
+    run's line on the page's other charts.
+
+    Args:
+        title: the chart's title in words (the spec's ``description``).
+        key: the metric key (the x axis title).
+        bars: one :class:`Bar` per run; non-finite values are left out.
+        goal: ``"min"``, ``"max"`` or None; named in the description.
+        order: ``"min"`` (smallest first) or ``"max"`` (largest first);
+            defaults to :func:`bar_order` of ``key`` and ``goal``. Ties keep
+            the order of ``bars``.
+        domain: the labels of every run of the page (colours); defaults to
+            the sorted labels of ``bars``.
+        show_title: put ``title`` on the chart itself.
+
+    Returns:
+        A Vega-Lite spec (dict) with rows ``{"run", "value", "shown",
+        "rank"}``, or None when no bar has a finite value.
+    """
+    from .format import number
+
+    order = order or bar_order(key, goal)
+    finite = [(i, b) for i, b in enumerate(bars) if _is_number(b.value)]
+    if not finite:
+        return None
+    sign = 1.0 if order == "min" else -1.0
+    ranked = sorted(finite, key=lambda ib: (sign * float(ib[1].value), ib[0]))
+    rows = [
+        {"run": b.label, "value": float(b.value), "shown": number(float(b.value)), "rank": rank}
+        for rank, (_, b) in enumerate(ranked)
+    ]
+    labels = sorted({b.label for _, b in finite})
+    color_domain = sorted(set(domain)) if domain is not None else labels
+    color_domain = color_domain + [label for label in labels if label not in set(color_domain)]
+
+    description = title
+    phrase = _goal_phrase(goal)
+    if phrase:
+        description = f"{title} ({phrase})"
+    spec = _fill(
+        json.loads(_bar_skeleton()),
+        {_KEY: key, _DESCRIPTION: description},
+        color_domain,
+    )
+    scheme = _SCHEME_SMALL if len(color_domain) <= 10 else _SCHEME_LARGE
+    for layer in spec["layer"]:
+        color = layer["encoding"].get("color")
+        if color is not None:
+            color["scale"]["scheme"] = scheme
+    if show_title:
+        spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
+    spec["data"] = {"name": "rows", "values": rows}
+    return _stable(spec)
+
+
+@functools.lru_cache(maxsize=1)
+def _bar_skeleton() -> str:
+    import altair as alt
+
+    hover = alt.selection_point(
+        name=BAR_HOVER_PARAM, fields=["run"], on="pointerover", clear="pointerout", empty=False
+    )
+    y = alt.Y(
+        "run:N",
+        title=None,
+        # "min": layered views union their domains, which keeps only count/min/max sorts.
+        sort=alt.EncodingSortField(field="rank", op="min", order="ascending"),
+        axis=alt.Axis(labelLimit=180, ticks=False, domain=False, labelPadding=6),
+    )
+    x = alt.X("value:Q", title=_KEY, axis=alt.Axis(grid=True, tickCount=5))
+    tooltip = [
+        alt.Tooltip("run:N", title="Run", format=""),
+        alt.Tooltip("shown:N", title=_KEY),
+    ]
+    bars = (
+        alt.Chart()
+        .mark_bar(cornerRadiusEnd=2, height={"band": 0.7})
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "run:N",
+                scale=alt.Scale(domain=[_DOMAIN], scheme=_SCHEME_SMALL),
+                legend=None,
+            ),
+            opacity=alt.condition(hover, alt.value(1.0), alt.value(0.85)),
+            tooltip=tooltip,
+        )
+        .add_params(hover)
+        .properties(name="bars")
+    )
+    labels = (
+        alt.Chart()
+        .mark_text(align="left", baseline="middle", dx=4, fontSize=11)
+        .encode(x=x, y=y, text="shown:N", tooltip=tooltip)
+        .properties(name="values")
+    )
+    chart = alt.layer(bars, labels, data=alt.NamedData(name="rows")).properties(
+        width="container", height=alt.Step(BAR_STEP), description=_DESCRIPTION
+    )
+    return json.dumps(chart.to_dict(), sort_keys=True)
 
 
 # ---------------------------------------------------------------- parallel coordinates

@@ -6,7 +6,9 @@
  *
  * Needs assets/vendor/vega-bundle.js loaded first (it sets window.vegaEmbed).
  * The page CSP forbids eval, so vega-embed runs with `ast: true` (vega's
- * expression interpreter). Charts are drawn when they come near the viewport,
+ * expression interpreter). Charts are drawn when they come near the viewport
+ * (or are about to be printed); the rest are drawn one by one when the browser
+ * is idle, so every chart is there within seconds without scrolling. Charts
  * follow prefers-color-scheme, and re-size with their container. A chart that
  * cannot be drawn shows a short message in its box; the page carries on.
  */
@@ -100,7 +102,31 @@
     el.setAttribute("data-chart-state", "error");
   }
 
-  var views = new Map(); // element -> {spec, result}
+  var views = new Map(); // element -> {spec, result, promise}
+
+  /* A legend laid out in columns gets as many as fit the chart's width
+   * (a phone has room for one or two run names per line, not three). */
+  function fitLegends(spec, width) {
+    if (!width) {
+      return;
+    }
+    var fit = Math.max(1, Math.floor((width - 40) / 180));
+    (function walk(node) {
+      if (Array.isArray(node)) {
+        node.forEach(walk);
+      } else if (node && typeof node === "object") {
+        var legend = node.legend;
+        if (legend && typeof legend === "object" && typeof legend.columns === "number") {
+          legend.columns = Math.min(legend.columns, fit);
+        }
+        Object.keys(node).forEach(function (key) {
+          if (key !== "data" && key !== "datasets") {
+            walk(node[key]);
+          }
+        });
+      }
+    })(spec);
+  }
 
   /* Draw `spec` into `el`; resolves to the vega-embed result or null. */
   function embed(el, spec) {
@@ -121,6 +147,7 @@
     }
     el.setAttribute("data-chart-state", "drawing");
     var copy = JSON.parse(JSON.stringify(spec)); // vega-embed may annotate the spec
+    fitLegends(copy, el.clientWidth);
     var promise;
     try {
       promise = window.vegaEmbed(el, copy, embedOptions());
@@ -128,7 +155,7 @@
       showError(el, error);
       return Promise.resolve(null);
     }
-    return promise.then(
+    entry.promise = promise.then(
       function (result) {
         entry.result = result;
         el.setAttribute("data-chart-state", "drawn");
@@ -139,6 +166,7 @@
         return null;
       }
     );
+    return entry.promise;
   }
 
   function specFor(el) {
@@ -164,9 +192,53 @@
     embed(el, spec);
   }
 
+  // Charts near the viewport are drawn first; this far ahead counts as near.
+  var ROOT_MARGIN = "1200px 0px";
+
+  var idle =
+    typeof window.requestIdleCallback === "function"
+      ? function (fn) {
+          window.requestIdleCallback(fn, { timeout: 300 });
+        }
+      : function (fn) {
+          window.setTimeout(fn, 30);
+        };
+
+  /* Draw the charts not drawn yet, one per idle moment, so that a page is
+   * complete within a couple of seconds without any scrolling (a reader who
+   * scrolls fast, a full-page screenshot) and stays responsive meanwhile. */
+  function drawRestWhenIdle(charts) {
+    var queue = Array.prototype.slice.call(charts);
+    function next() {
+      var el;
+      while ((el = queue.shift())) {
+        if (!el.hasAttribute("data-chart-state")) {
+          break;
+        }
+      }
+      if (!el) {
+        return;
+      }
+      draw(el);
+      var entry = views.get(el);
+      var done = entry && entry.promise ? entry.promise : Promise.resolve();
+      done.then(function () {
+        idle(next);
+      });
+    }
+    idle(next);
+  }
+
   function drawAll(root) {
     injectBaseCss();
     var charts = (root || document).querySelectorAll("[data-chart]");
+    if (!charts.length) {
+      return;
+    }
+    // Printing needs every chart, seen or not.
+    window.addEventListener("beforeprint", function () {
+      charts.forEach(draw);
+    });
     if (!("IntersectionObserver" in window)) {
       charts.forEach(draw);
       return;
@@ -180,15 +252,23 @@
           }
         });
       },
-      { rootMargin: "400px 0px" }
+      { rootMargin: ROOT_MARGIN }
     );
     charts.forEach(function (el) {
       observer.observe(el);
     });
-    // Printing needs every chart, seen or not.
-    window.addEventListener("beforeprint", function () {
-      charts.forEach(draw);
-    });
+    // The observer reports the first charts on its first run; the rest
+    // follow when the browser is idle.
+    var start = function () {
+      window.setTimeout(function () {
+        drawRestWhenIdle(charts);
+      }, 0);
+    };
+    if (document.readyState === "complete") {
+      start();
+    } else {
+      window.addEventListener("load", start);
+    }
   }
 
   /* Redraw every drawn chart, e.g. when the colour scheme changes. */
