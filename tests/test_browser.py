@@ -572,7 +572,8 @@ def test_site_every_page_clean(open_page: Any, real_site: Path) -> None:
         )
         assert "error" not in states, (path, pg.locator(".chart-error").all_inner_texts())
         for chart in pg.locator("[data-chart]").all():
-            assert chart.locator("svg g.mark-line path, svg g.mark-symbol path").count() > 0
+            marks = "svg g.mark-line path, svg g.mark-symbol path, svg g.mark-rect path"
+            assert chart.locator(marks).count() > 0
         drawn += len(states)
         # Hostile names and notes are text: nothing the store holds became an element.
         assert pg.locator("img[onerror], img[src=x], script:not([src]):not([type])").count() == 0
@@ -700,8 +701,11 @@ def test_site_select_two_runs_and_compare(open_page: Any, real_site: Path) -> No
     assert pg.locator("#compare .cmp-run-name").all_inner_texts() == ["run-1"]
     watch.assert_clean()
     pg, watch = open_page(compare)
-    pg.wait_for_selector("#compare[data-state=empty]")
-    assert "Compare selected" in pg.locator("#compare").inner_text()
+    pg.wait_for_selector("#compare[data-state=empty]", state="attached")
+    # The page's own help says how to pick runs, once (the script adds no second copy).
+    assert "Compare selected" in pg.locator("#compare-help").inner_text()
+    assert pg.locator("#compare-help .compare-experiments a").count() >= 1
+    assert pg.locator("#compare").inner_text().strip() == ""
     watch.assert_clean()
 
 
@@ -721,3 +725,178 @@ def pg_path(pg: Any) -> Path:
     from urllib.parse import unquote, urlparse
 
     return Path(unquote(urlparse(pg.url).path))
+
+
+# ---------------------------------------------------------------- odd states, built site
+
+
+@pytest.fixture(scope="module")
+def states_site(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from test_site_states import state_site
+
+    return state_site(tmp_path_factory)
+
+
+def open_sized(browser: Any, path: Path, width: int, height: int, scheme: str = "light") -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  color_scheme=scheme)
+    pg = context.new_page()
+    watch = Watch().attach(pg)
+    pg.goto(path.resolve().as_uri())
+    return context, pg, watch
+
+
+def test_every_chart_drawn_without_scrolling(browser: Any, states_site: Any) -> None:
+    # A phone-sized window: most charts are far below the first screen.
+    context, pg, watch = open_sized(browser, states_site.site / states_site.experiment("sweep"),
+                                    390, 600)
+    try:
+        height = pg.evaluate("() => document.documentElement.scrollHeight")
+        last = pg.evaluate(
+            "() => { const f = document.querySelectorAll('figure.chart-card');"
+            " return f[f.length - 1].getBoundingClientRect().top; }")
+        assert last > 600 + 1200 + 200, (last, height)  # beyond the observer's margin
+        cards = pg.locator("figure.chart-card")
+        assert cards.count() == 6  # 2 over steps, 3 final values, params
+        pg.wait_for_function(
+            "() => Array.from(document.querySelectorAll('figure.chart-card')).every("
+            "  f => f.querySelectorAll('svg g.role-mark > *').length > 0)",
+            timeout=5000,
+        )
+        assert pg.evaluate("() => window.scrollY") == 0
+        for i in range(cards.count()):
+            assert cards.nth(i).locator("svg g.role-mark > *").count() > 0
+        # The bars are drawn, one per run, with their values written on them.
+        bars = pg.locator("figure.chart-card", has_text="val_f1 by run")
+        assert bars.locator("svg g.mark-rect path").count() == 4
+        assert "0.978" in (bars.locator("svg").text_content() or "")
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_run_names_stay_on_one_line(browser: Any, states_site: Any) -> None:
+    from test_site_states import LONG_NAME
+
+    for width in (1280, 390):
+        for name in ("sweep", "odd"):
+            context, pg, watch = open_sized(
+                browser, states_site.site / states_site.experiment(name), width, 800)
+            try:
+                pg.wait_for_selector("[data-runs-table] .tr-filter")
+                links = pg.eval_on_selector_all(
+                    "[data-runs-table] tbody th a.run-name",
+                    "as => as.map(a => ({name: a.textContent, lines: a.getClientRects().length,"
+                    " height: a.getBoundingClientRect().height,"
+                    " line: parseFloat(getComputedStyle(a).lineHeight) ||"
+                    "  1.5 * parseFloat(getComputedStyle(a).fontSize),"
+                    " cut: a.scrollWidth > a.clientWidth, title: a.title,"
+                    " th: a.closest('th').getBoundingClientRect().width}))",
+                )
+                assert links
+                for link in links:
+                    assert link["lines"] == 1, link
+                    assert link["height"] < 1.5 * link["line"], (width, link)
+                    assert link["th"] <= 18 * 16 + 1, link
+                    if link["name"] == LONG_NAME:
+                        assert link["cut"] and link["title"] == LONG_NAME
+                    elif name == "sweep":
+                        assert not link["cut"], (width, link)
+                watch.assert_clean()
+            finally:
+                context.close()
+
+
+def test_big_table_has_fixed_layout(browser: Any, states_site: Any) -> None:
+    context, pg, watch = open_sized(browser, states_site.site / states_site.experiment("wide"),
+                                    1280, 800)
+    try:
+        pg.wait_for_selector("[data-runs-table] .tr-filter")
+        layout = pg.eval_on_selector("[data-runs-table] table",
+                                     "t => getComputedStyle(t).tableLayout")
+        assert layout == "fixed"
+        info = pg.eval_on_selector(
+            "[data-runs-table] .table-scroll",
+            "s => ({scroll: s.scrollWidth, client: s.clientWidth})")
+        assert info["scroll"] > info["client"]  # 60 params: the card scrolls sideways
+        widths = pg.eval_on_selector_all(
+            "[data-runs-table] thead th[data-group=params]",
+            "ths => ths.map(th => Math.round(th.getBoundingClientRect().width))")
+        assert len(set(widths)) == 1 and 100 <= widths[0] <= 160, widths
+        # Names are still one line and sorting still works.
+        click_exact(pg, "p59")
+        click_exact(pg, "p59")
+        assert body_run_names(pg) == ["wide-1", "wide-0"]
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_index_columns_align_with_their_headers(browser: Any, states_site: Any) -> None:
+    context, pg, watch = open_sized(browser, states_site.site / "index.html", 1280, 900)
+    try:
+        table = pg.locator("#latest-heading").locator("xpath=..").locator("table")
+        aligns = table.evaluate(
+            "t => Array.from(t.tHead.rows[0].cells).map((th, i) => [th.textContent,"
+            " getComputedStyle(th).textAlign,"
+            " Array.from(t.tBodies[0].rows).map(r => getComputedStyle(r.cells[i]).textAlign)])")
+        for header, head_align, cell_aligns in aligns:
+            assert set(cell_aligns) == {head_align}, (header, head_align, cell_aligns)
+        assert dict((h, a) for h, a, _ in aligns)["Started"] in ("left", "start")
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_odd_state_pages_are_clean(browser: Any, states_site: Any) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pages = {
+        "no-metrics": states_site.experiment("no-metrics"),
+        "odd": states_site.experiment("odd"),
+        "bare-run": states_site.run("bare"),
+        "nan-run": states_site.run("nan"),
+        "long-run": states_site.run("long"),
+    }
+    for label, rel in pages.items():
+        for width in (1280, 390):
+            context, pg, watch = open_sized(browser, states_site.site / rel, width, 900)
+            try:
+                pg.wait_for_load_state("load")
+                pg.wait_for_function(
+                    "() => Array.from(document.querySelectorAll('[data-chart]')).every("
+                    "el => el.getAttribute('data-chart-state') === 'drawn')",
+                    timeout=10000,
+                )
+                # Nothing sticks out of the page sideways (long names wrap or are cut).
+                overflow = pg.evaluate(
+                    "() => document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, (label, width, overflow)
+                pg.screenshot(path=str(SHOTS / f"state-{label}-{width}.png"), full_page=True)
+                watch.assert_clean()
+            finally:
+                context.close()
+
+
+def test_compare_skips_charts_of_single_values(browser: Any, states_site: Any) -> None:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((states_site.site / states_site.experiment("sweep")).read_text("utf-8"),
+                         "html.parser")
+    ids = [tr["data-run-id"] for tr in soup.select("[data-runs-table] tbody tr")][:3]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        pg = context.new_page()
+        watch = Watch().attach(pg)
+        pg.goto((states_site.site / "compare/index.html").resolve().as_uri()
+                + "?runs=" + ",".join(ids))
+        pg.wait_for_selector("#compare[data-state=ready]")
+        captions = pg.locator("#compare figure.chart-card figcaption").all_inner_texts()
+        assert captions == ["val_acc", "val_loss"]
+        note = pg.locator("#compare .cmp-note").all_inner_texts()
+        assert any("best_stage, fit_seconds, val_f1 were logged once per run" in n
+                   for n in note), note
+        # The single values are still compared in the metrics table.
+        assert "val_f1" in pg.locator("#compare table.cmp-metrics").inner_text()
+        watch.assert_clean()
+    finally:
+        context.close()

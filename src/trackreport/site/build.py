@@ -79,6 +79,9 @@ CHART_RUNS = 30
 CHART_POINT_BUDGET = 12_000
 """About this many points per experiment chart, shared by its runs."""
 LATEST_RUNS = 10
+BIG_TABLE_COLUMNS = 50
+BIG_TABLE_ROWS = 200
+"""Past this many columns or rows a runs table gets fixed column widths (fast layout)."""
 PARALLEL_PARAMS = 12
 
 STATUS_TEXT = {
@@ -94,6 +97,7 @@ STATUS_NOTE = {
     FAILED: "This run ended with an error.",
 }
 GOAL_WORDS = {"max": "higher is better", "min": "lower is better"}
+NO_FINITE = "no finite values"
 
 _MAX_TOKENS = {
     "acc", "accuracy", "auc", "auroc", "auprc", "f1", "f2", "precision", "recall", "score",
@@ -608,9 +612,11 @@ class _Builder:
                 note = "every value is NaN (not a number)"
             elif math.isnan(st.last):
                 note = "the last value is NaN"
+            no_finite = math.isnan(st.min)
             metric_rows.append(MetricRow(
-                key=key, last=fmt.number(st.last), min=fmt.number(st.min),
-                max=fmt.number(st.max), steps=fmt.integer(st.count),
+                key=key, last=NO_FINITE if no_finite else fmt.number(st.last),
+                min="" if no_finite else fmt.number(st.min),
+                max="" if no_finite else fmt.number(st.max), steps=fmt.integer(st.count),
                 last_step=fmt.integer(st.last_step), goal_words=GOAL_WORDS.get(goal or "", ""),
                 primary=key == primary_key, note=note))
             if key == primary_key:
@@ -734,9 +740,11 @@ class _Builder:
         if best_summary:
             for k in sorted(best_summary.stats):
                 if k != key:
-                    best_metrics.append(Fact(k, fmt.number(best_summary.stats[k].last)))
+                    st = best_summary.stats[k]
+                    best_metrics.append(Fact(k, NO_FINITE if math.isnan(st.min)
+                                             else fmt.number(st.last)))
         counter = iter(range(1, 1_000_000))
-        charts_list = self.experiment_charts(ordered, key, exp, counter)
+        charts_list, bar_list, no_chart = self.experiment_charts(ordered, key, exp, counter)
         parallel = self.parallel(ordered, key, goal, counter)
         self.write_experiment_data(name, runs)
         slug = self.exp_slug(name)
@@ -747,7 +755,8 @@ class _Builder:
             else render_markdown(""),
             highlights=highlights, facts=facts, best=best, best_metrics=best_metrics[:8],
             table=self.runs_table(ordered, exp, key, path) if runs else None,
-            charts=charts_list, parallel=parallel,
+            charts=charts_list, bar_charts=bar_list,
+            no_chart_text=_no_chart_text(no_chart), parallel=parallel,
             downloads=[Link("Runs as CSV", relative(f"experiments/{slug}/runs.csv", path)),
                        Link("Runs as JSON", relative(f"experiments/{slug}/runs.json", path))]
             if runs else [],
@@ -941,12 +950,16 @@ class _Builder:
                 if st is None:
                     cells.append(Cell("", "metrics", None))
                     continue
+                if math.isnan(st.min):  # every value NaN: words, and sorted last
+                    cells.append(Cell(NO_FINITE, "metrics", None, css="muted",
+                                      title="every logged value is NaN"))
+                    continue
                 cells.append(Cell(fmt.number(st.last), "metrics",
                                   fmt.plain_number(st.last) or None,
                                   best=k in best_values and st.last == best_values[k]))
             for k in metric_keys:
                 st = r.stats.get(k)
-                for v in ((st.min, st.max) if st else (None, None)):
+                for v in ((st.min, st.max) if st and not math.isnan(st.min) else (None, None)):
                     cells.append(Cell(fmt.number(v) if v is not None else "", "metrics-minmax",
                                       fmt.plain_number(v) or None, hidden=True))
             for k in tag_keys:
@@ -958,11 +971,20 @@ class _Builder:
             caption += f", best {primary} first ({GOAL_WORDS[goals[primary]]}), then newest."
         else:
             caption += ", newest first."
+        big = len(columns) + 1 > BIG_TABLE_COLUMNS or len(rows) > BIG_TABLE_ROWS
         return RunsTable(columns=columns, rows=rows,
-                         compare_url=relative("compare/index.html", page), caption=caption)
+                         compare_url=relative("compare/index.html", page), caption=caption,
+                         fixed_layout=big)
 
     def experiment_charts(self, ordered: list[RunSummary], primary: str | None,
-                          exp: Experiment, counter: Any) -> list[Chart]:
+                          exp: Experiment, counter: Any
+                          ) -> tuple[list[Chart], list[Chart], list[str]]:
+        """(line charts over steps, bar charts of single values, metrics with no chart).
+
+        A metric that no run logged at more than one step (a finite value each)
+        gets a bar chart of its value by run instead of a line chart of dots.
+        The primary metric comes first in its group.
+        """
         from . import charts as charts_mod
 
         keys = sorted({k for r in ordered for k in r.series}, key=lambda k: (k != primary, k))
@@ -970,24 +992,62 @@ class _Builder:
                      for r in [r for r in ordered if key in r.series][:CHART_RUNS]}
         labels = _labels([r for r in ordered if r.run_id in shown_ids])
         domain = sorted(set(labels.values()))
-        out = []
+        lines_out: list[Chart] = []
+        bars_out: list[Chart] = []
+        no_chart: list[str] = []
         for key in keys:
             having = [r for r in ordered if key in r.series]
             shown = having[:CHART_RUNS]
+            goal = metric_goal(key, exp)
+            note = ""
+            if len(having) > len(shown):
+                note = (f"Showing the first {len(shown)} of {fmt.plural(len(having), 'run')} "
+                        "in the table's order (best first).")
+            finite = {r.run_id: r.series[key][1][np.isfinite(r.series[key][1])]
+                      for r in having}
+            if not any(v.size for v in finite.values()):
+                no_chart.append(key)
+                continue
+            if all(v.size <= 1 for v in finite.values()):
+                order = charts_mod.bar_order(key, goal)
+                bars = [charts_mod.Bar(r.run_id, labels[r.run_id],
+                                       float(finite[r.run_id][0]) if finite[r.run_id].size
+                                       else math.nan)
+                        for r in shown]
+                spec = charts_mod.bar_chart(f"{key} by run", key, bars, goal, order=order,
+                                            domain=domain)
+                if spec is None:  # pragma: no cover - a finite value exists
+                    continue
+                first = "Lowest first" if order == "min" else "Highest first"
+                words = GOAL_WORDS.get(goal or "", "")
+                order_note = f"{first} ({words})." if words else f"{first}."
+                missing = sum(1 for r in shown if not finite[r.run_id].size)
+                if missing:
+                    order_note += (f" {fmt.plural(missing, 'run')} without a finite value "
+                                   "not shown.")
+                drawn = len(shown) - missing
+                bars_out.append(Chart(id=f"chart-{next(counter)}", title=f"{key} by run",
+                                      spec=json_script(spec),
+                                      note=" ".join(n for n in (order_note, note) if n),
+                                      height=charts_mod.bar_chart_height(drawn)))
+                continue
+            once = [labels[r.run_id] for r in shown if finite[r.run_id].size == 1]
+            if once:
+                names = ", ".join(once[:3]) + (f" and {len(once) - 3} more" if len(once) > 3
+                                               else "")
+                verb = "has" if len(once) == 1 else "have"
+                note = " ".join(n for n in (note, f"{names} {verb} one value only (no line to "
+                                                  "draw): see the table.") if n)
             points = max(50, min(KEPT_POINTS, CHART_POINT_BUDGET // max(1, len(shown))))
             lines = []
             for r in shown:
                 steps, values = r.series[key]
                 s, v = _downsample(steps.tolist(), values.tolist(), points)
                 lines.append(charts_mod.Line(r.run_id, labels[r.run_id], s, v))
-            spec = charts_mod.metric_chart(key, key, lines, metric_goal(key, exp), domain=domain)
-            note = ""
-            if len(having) > len(shown):
-                note = (f"Showing the first {len(shown)} of {fmt.plural(len(having), 'run')} "
-                        "in the table's order (best first).")
-            out.append(Chart(id=f"chart-{next(counter)}", title=key, spec=json_script(spec),
-                             note=note))
-        return out
+            spec = charts_mod.metric_chart(key, key, lines, goal, domain=domain)
+            lines_out.append(Chart(id=f"chart-{next(counter)}", title=key,
+                                   spec=json_script(spec), note=note))
+        return lines_out, bars_out, no_chart
 
     def parallel(self, ordered: list[RunSummary], key: str | None, goal: str | None,
                  counter: Any) -> Chart | None:
@@ -1059,6 +1119,9 @@ class _Builder:
 
     def compare_page(self, experiments: list[str]) -> None:
         path = "compare/index.html"
+        counts: dict[str, int] = {}
+        for r in self.summaries:
+            counts[r.experiment] = counts.get(r.experiment, 0) + 1
         index = {
             r.run_id: {"name": r.name, "experiment": r.experiment,
                        "url": relative(r.page, path),
@@ -1071,6 +1134,7 @@ class _Builder:
                         extra_scripts=["assets/compare.js"]),
             runs_index=json_script(index), run_count=len(index),
             experiments=[Link(n, relative(self.exp_page(n), path)) for n in experiments],
+            run_counts=[fmt.plural(counts.get(n, 0), "run") for n in experiments],
         )
         self.render(page)
 
@@ -1098,6 +1162,14 @@ def _labels(runs: list[RunSummary]) -> dict[str, str]:
         counts[r.name] = counts.get(r.name, 0) + 1
     return {r.run_id: r.name if counts[r.name] == 1 else f"{r.name} ({r.run_id[-8:]})"
             for r in runs}
+
+
+def _no_chart_text(keys: list[str]) -> str:
+    if not keys:
+        return ""
+    names = ", ".join(keys)
+    return (f"No chart for {names}: no run has a finite value (every value is NaN or "
+            "infinite).")
 
 
 def _status_counts(runs: list[RunSummary]) -> str:

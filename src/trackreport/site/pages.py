@@ -68,6 +68,8 @@ class Chart:
     spec: Markup = doc("The spec as JSON, escaped for a <script type=application/json>.")
     note: str = doc("Optional words under the chart (e.g. how many runs it shows).",
                     default="")
+    height: int = doc("Space to keep for the chart before it is drawn, in px; 0 for the "
+                      "theme's default.", default=0)
 
 
 @dataclass
@@ -144,6 +146,8 @@ class RunsTable:
     compare_url: str = doc("Relative URL of the compare page.")
     caption: str = doc("One sentence saying what the table shows and its order.")
     show_experiment: bool = doc("True when the table mixes experiments.", default=False)
+    fixed_layout: bool = doc("True for big tables (over 50 columns or 200 rows): fixed column "
+                             "widths, so sorting and filtering stay fast.", default=False)
 
 
 @dataclass
@@ -288,7 +292,13 @@ class ExperimentPage(Page):
     best: BestRun | None = doc("The best run by the primary metric.", default=None)
     best_metrics: list[Fact] = doc("The best run's other metrics.", default_factory=list)
     table: RunsTable | None = doc("The runs table.", default=None)
-    charts: list[Chart] = doc("One chart per metric, runs overlaid.", default_factory=list)
+    charts: list[Chart] = doc("One line chart per metric logged over steps, runs overlaid; "
+                              "the primary metric first.", default_factory=list)
+    bar_charts: list[Chart] = doc("One bar chart per metric logged once per run (its value "
+                                  "by run, best first); the primary metric first.",
+                                  default_factory=list)
+    no_chart_text: str = doc("Words about metrics that get no chart (no finite value), or ''.",
+                             default="")
     parallel: Chart | None = doc("Params against the primary metric, if there are params.",
                                  default=None)
     downloads: list[Link] = doc("This experiment's runs as CSV and JSON.", default_factory=list)
@@ -340,6 +350,8 @@ class ComparePage(Page):
                              default=Markup("{}"))
     run_count: int = doc("Number of runs that can be compared.", default=0)
     experiments: list[Link] = doc("Experiment pages, to pick runs from.", default_factory=list)
+    run_counts: list[str] = doc("How many runs each experiment has, in words ('8 runs'), "
+                                "parallel to experiments.", default_factory=list)
 
 
 CONTEXTS: dict[str, type[Page]] = {

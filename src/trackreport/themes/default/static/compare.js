@@ -214,6 +214,10 @@
   }
 
   function renderEmpty(root) {
+    if (document.getElementById("compare-help")) {
+      // The page explains how to pick runs, with a link to each experiment.
+      return;
+    }
     var box = section(root, "Pick runs to compare");
     box.appendChild(
       el(
@@ -468,6 +472,26 @@
   }
 
   /* The same look as trackreport.site.charts.metric_chart. */
+  /* Most finite points any one run has of metric `key`. */
+  function longestSeries(key, runs) {
+    var most = 0;
+    runs.forEach(function (run) {
+      var series = run.series[key];
+      if (!series || !series.steps || !series.values) {
+        return;
+      }
+      var n = Math.min(series.steps.length, series.values.length);
+      var count = 0;
+      for (var i = 0; i < n; i += 1) {
+        if (isNumber(series.values[i]) && isNumber(series.steps[i])) {
+          count += 1;
+        }
+      }
+      most = Math.max(most, count);
+    });
+    return most;
+  }
+
   function metricSpec(key, runs, colors, goal) {
     var rows = [];
     runs.forEach(function (run) {
@@ -572,7 +596,16 @@
     var box = section(root, "Charts");
     var grid = el("div", "chart-grid cmp-charts");
     var drawn = 0;
+    var once = [];
     keys.forEach(function (key, i) {
+      var most = longestSeries(key, runs);
+      if (most < 2) {
+        // One value per run makes no line: the metrics table above has it.
+        if (most === 1) {
+          once.push(key);
+        }
+        return;
+      }
       var spec = metricSpec(key, runs, colors, goalOf(runs, key));
       if (!spec) {
         return;
@@ -589,9 +622,16 @@
         embed(div, spec);
       });
     });
+    var onceNote = once.length
+      ? (once.length === 1 ? once[0] + " was" : once.join(", ") + " were") +
+        " logged once per run: compare them in the metrics table above."
+      : "";
     if (!drawn) {
-      box.appendChild(el("p", "cmp-note", "No metric has values to draw."));
+      box.appendChild(el("p", "cmp-note", onceNote || "No metric has values to draw."));
       return;
+    }
+    if (onceNote) {
+      box.appendChild(el("p", "cmp-note", onceNote));
     }
     box.appendChild(grid);
   }
