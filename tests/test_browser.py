@@ -900,3 +900,35 @@ def test_compare_skips_charts_of_single_values(browser: Any, states_site: Any) -
         watch.assert_clean()
     finally:
         context.close()
+
+
+def test_compare_on_a_phone_keeps_values_on_one_line(browser: Any, states_site: Any) -> None:
+    from bs4 import BeautifulSoup
+
+    from test_site_states import LONG_NAME
+
+    soup = BeautifulSoup((states_site.site / states_site.experiment("odd")).read_text("utf-8"),
+                         "html.parser")
+    ids = [tr["data-run-id"] for tr in soup.select("[data-runs-table] tbody tr")]
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        pg = context.new_page()
+        watch = Watch().attach(pg)
+        pg.goto((states_site.site / "compare/index.html").resolve().as_uri()
+                + "?runs=" + ",".join(ids))
+        pg.wait_for_selector("#compare[data-state=ready]")
+        # Every text in a value cell (the value, its min - max range) is one line.
+        cells = pg.eval_on_selector_all(
+            "#compare table.cmp-metrics td.num",
+            "tds => tds.flatMap(td => Array.from(td.querySelectorAll('*')).concat([td]))"
+            ".flatMap(e => Array.from(e.childNodes).filter(n => n.nodeType === 3 &&"
+            " n.textContent.trim())).map(n => { const r = document.createRange();"
+            " r.selectNodeContents(n); const tops = new Set(Array.from(r.getClientRects())"
+            ".map(x => Math.round(x.top))); return [n.textContent, tops.size]; })")
+        assert cells and all(lines == 1 for _, lines in cells), cells
+        name = pg.locator("#compare .cmp-run-name", has_text="long-").first
+        assert name.get_attribute("title") == LONG_NAME
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390
+        watch.assert_clean()
+    finally:
+        context.close()

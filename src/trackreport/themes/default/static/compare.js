@@ -264,6 +264,7 @@
       if (href) {
         name.href = href;
       }
+      name.title = run.name; // the whole name when a long one is cut
       item.appendChild(name);
       if (run.status) {
         var word = String(run.status);
