@@ -1,0 +1,723 @@
+/* trackreport: the compare page, compare/index.html?runs=a,b,c
+ *
+ * The page holds <script type="application/json" id="runs-index"> mapping
+ * run_id -> {"name", "experiment", "url", "data"} (urls relative to the page)
+ * and an empty <div id="compare">. Each chosen run's data is a script file
+ * that sets window.trackreportRuns[run_id] (browsers block fetch on file://,
+ * so it is loaded with a <script> element). Everything is built with DOM
+ * calls and textContent: run names, params and tags are user data.
+ */
+(function () {
+  "use strict";
+
+  var PALETTE = [
+    "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
+    "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"
+  ];
+  var MAX_RUNS = 50;
+  var has = Object.prototype.hasOwnProperty;
+
+  var collator =
+    typeof Intl !== "undefined" && Intl.Collator
+      ? new Intl.Collator(undefined, { numeric: true, sensitivity: "base" })
+      : { compare: function (a, b) { return a < b ? -1 : a > b ? 1 : 0; } };
+
+  var BASE_CSS =
+    "#compare .cmp-section{margin:0 0 2rem}" +
+    "#compare .cmp-runs{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}" +
+    "#compare .cmp-runs li{display:flex;align-items:center;gap:.4rem}" +
+    "#compare .cmp-swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;flex:none}" +
+    "#compare .cmp-runs .badge{font-size:.8em}" +
+    "#compare .cmp-scroll{overflow-x:auto}" +
+    "#compare table.cmp-table{border-collapse:collapse;font-variant-numeric:tabular-nums}" +
+    "#compare table.cmp-table th,#compare table.cmp-table td{padding:.35rem .75rem;border-bottom:1px solid rgba(127,127,127,.25);text-align:left;vertical-align:top}" +
+    "#compare table.cmp-table td.num{text-align:right}" +
+    "#compare table.cmp-table tr.differs>*{background:var(--best-bg,rgba(234,179,8,.14))}" +
+    "#compare table.cmp-table tr.differs>th:first-child{box-shadow:inset 3px 0 0 #d97706}" +
+    "#compare table.cmp-table.only-differences tr.same{display:none}" +
+    "#compare .cmp-missing{opacity:.5}" +
+    "#compare .cmp-best{font-weight:700}" +
+    "#compare .cmp-range{display:block;font-size:.8em;opacity:.7}" +
+    "#compare .cmp-switch{display:inline-flex;gap:.4rem;align-items:center;margin:0 0 .5rem;cursor:pointer}" +
+    "#compare .cmp-note{opacity:.75}" +
+    "#compare .chart{width:100%;min-height:260px}";
+
+  function injectBaseCss() {
+    if (document.getElementById("trackreport-compare-css")) {
+      return;
+    }
+    var style = document.createElement("style");
+    style.id = "trackreport-compare-css";
+    style.textContent = BASE_CSS;
+    document.head.insertBefore(style, document.head.firstChild);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  /* Only relative links (or http/https) from the page's own data. */
+  function safeUrl(url) {
+    if (typeof url !== "string" || url === "") {
+      return null;
+    }
+    if (/^https?:\/\//i.test(url)) {
+      return url;
+    }
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.indexOf("//") === 0 || url.indexOf("\\") >= 0) {
+      return null;
+    }
+    return url;
+  }
+
+  /* A script src: relative only, never another host. */
+  function safeScriptUrl(url) {
+    var ok = safeUrl(url);
+    return ok && !/^https?:/i.test(ok) ? ok : null;
+  }
+
+  function requestedIds() {
+    var query = window.location.search.replace(/^\?/, "");
+    var ids = [];
+    query.split("&").forEach(function (part) {
+      var eq = part.indexOf("=");
+      var name = eq < 0 ? part : part.slice(0, eq);
+      if (decodePart(name) !== "runs" || eq < 0) {
+        return;
+      }
+      part
+        .slice(eq + 1)
+        .split(",")
+        .forEach(function (raw) {
+          var id = decodePart(raw).trim();
+          if (id && ids.indexOf(id) < 0) {
+            ids.push(id);
+          }
+        });
+    });
+    return ids.slice(0, MAX_RUNS);
+  }
+
+  function decodePart(raw) {
+    try {
+      return decodeURIComponent(raw.replace(/\+/g, " "));
+    } catch (e) {
+      return raw;
+    }
+  }
+
+  function readIndex() {
+    var script = document.getElementById("runs-index");
+    if (!script) {
+      return {};
+    }
+    try {
+      var index = JSON.parse(script.textContent);
+      return index && typeof index === "object" ? index : {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function loadRun(id, entry) {
+    return new Promise(function (resolve) {
+      var store = window.trackreportRuns;
+      if (store && has.call(store, id)) {
+        resolve(store[id]);
+        return;
+      }
+      var src = safeScriptUrl(entry && entry.data);
+      if (!src) {
+        resolve(null);
+        return;
+      }
+      var script = document.createElement("script");
+      script.src = src;
+      script.async = true;
+      script.onload = function () {
+        var loaded = window.trackreportRuns;
+        resolve(loaded && has.call(loaded, id) ? loaded[id] : null);
+      };
+      script.onerror = function () {
+        resolve(null);
+      };
+      document.body.appendChild(script);
+    });
+  }
+
+  function isNumber(value) {
+    return typeof value === "number" && isFinite(value);
+  }
+
+  function formatNumber(value) {
+    if (value === null || value === undefined) {
+      return "—";
+    }
+    if (typeof value === "string") {
+      return value; // "NaN", "Infinity" as written by the build
+    }
+    if (!isNumber(value)) {
+      return String(value);
+    }
+    if (Number.isInteger(value) && Math.abs(value) < 1e15) {
+      return value.toLocaleString("en-US");
+    }
+    var abs = Math.abs(value);
+    if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) {
+      return value.toExponential(3).replace(/\.?0+e/, "e");
+    }
+    var text = value.toPrecision(4);
+    // Trailing zeros go only when nothing was rounded away: 0.5, not 0.5000;
+    // but 0.99997 stays "1.000", which is not exactly 1.
+    return Number(text) === value ? String(value) : text;
+  }
+
+  function formatParam(value) {
+    if (value === undefined) {
+      return "—";
+    }
+    if (typeof value === "string") {
+      return value;
+    }
+    if (typeof value === "number") {
+      return formatNumber(value);
+    }
+    return JSON.stringify(value);
+  }
+
+  function sameValue(a, b) {
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+
+  function labelsFor(runs) {
+    var counts = {};
+    runs.forEach(function (run) {
+      counts[run.name] = (counts[run.name] || 0) + 1;
+    });
+    return runs.map(function (run) {
+      return counts[run.name] > 1 ? run.name + " (" + run.id + ")" : run.name;
+    });
+  }
+
+  function section(root, title) {
+    var box = el("section", "cmp-section");
+    box.appendChild(el("h2", null, title));
+    root.appendChild(box);
+    return box;
+  }
+
+  function renderEmpty(root) {
+    if (document.getElementById("compare-help")) {
+      // The page explains how to pick runs, with a link to each experiment.
+      return;
+    }
+    var box = section(root, "Pick runs to compare");
+    box.appendChild(
+      el(
+        "p",
+        null,
+        "This page puts runs side by side: their params, their metrics and their charts. " +
+          "Open an experiment, tick the box next to two or more runs in the runs table, " +
+          "and press \u201cCompare selected\u201d."
+      )
+    );
+    var back = el("a", null, "Go to all experiments");
+    back.href = "../index.html";
+    var p = el("p");
+    p.appendChild(back);
+    box.appendChild(p);
+  }
+
+  function renderNotFound(root, missing) {
+    var box = el("div", "cmp-not-found");
+    box.setAttribute("role", "status");
+    box.appendChild(
+      el("p", null, (missing.length === 1 ? "Run not found: " : "Runs not found: "))
+    );
+    var list = el("ul");
+    missing.forEach(function (id) {
+      list.appendChild(el("li", null, id));
+    });
+    box.appendChild(list);
+    root.appendChild(box);
+  }
+
+  function renderHeader(root, runs, colors) {
+    var box = section(root, runs.length === 1 ? "1 run" : "Comparing " + runs.length + " runs");
+    var list = el("ul", "cmp-runs");
+    runs.forEach(function (run, i) {
+      var item = el("li");
+      item.setAttribute("data-run-id", run.id);
+      var swatch = el("span", "cmp-swatch");
+      swatch.style.background = colors[i];
+      swatch.setAttribute("aria-hidden", "true");
+      item.appendChild(swatch);
+      var href = safeUrl(run.url);
+      var name = el(href ? "a" : "span", "cmp-run-name", run.name);
+      if (href) {
+        name.href = href;
+      }
+      name.title = run.name; // the whole name when a long one is cut
+      item.appendChild(name);
+      if (run.status) {
+        var word = String(run.status);
+        var status = el(
+          "span",
+          "badge cmp-status status-" + word.toLowerCase(),
+          word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()
+        );
+        item.appendChild(status);
+      }
+      if (run.experiment) {
+        item.appendChild(el("span", "cmp-note", run.experiment));
+      }
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+  }
+
+  function headerRow(runs, first) {
+    var tr = el("tr");
+    var corner = el("th", null, first);
+    corner.scope = "col";
+    tr.appendChild(corner);
+    runs.forEach(function (run) {
+      var th = el("th", null, run.label);
+      th.scope = "col";
+      tr.appendChild(th);
+    });
+    return tr;
+  }
+
+  function renderParams(root, runs) {
+    var box = section(root, "Params");
+    var keys = [];
+    runs.forEach(function (run) {
+      Object.keys(run.params).forEach(function (key) {
+        if (keys.indexOf(key) < 0) {
+          keys.push(key);
+        }
+      });
+    });
+    keys.sort(collator.compare);
+    if (!keys.length) {
+      box.appendChild(el("p", "cmp-note", "These runs logged no params."));
+      return;
+    }
+    var table = el("table", "cmp-table cmp-params only-differences");
+    var thead = el("thead");
+    thead.appendChild(headerRow(runs, "Param"));
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    var differing = 0;
+    keys.forEach(function (key) {
+      var values = runs.map(function (run) {
+        return has.call(run.params, key) ? run.params[key] : undefined;
+      });
+      var differs = values.some(function (v) {
+        return !sameValue(v, values[0]);
+      });
+      if (differs) {
+        differing += 1;
+      }
+      var tr = el("tr", differs ? "differs" : "same");
+      var th = el("th", null, key);
+      th.scope = "row";
+      tr.appendChild(th);
+      values.forEach(function (value) {
+        var td = el("td", null, formatParam(value));
+        if (value === undefined) {
+          td.classList.add("cmp-missing");
+          td.title = "not logged";
+        }
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+
+    var label = el("label", "cmp-switch");
+    var toggle = el("input");
+    toggle.type = "checkbox";
+    toggle.id = "only-differences";
+    toggle.setAttribute("role", "switch");
+    toggle.checked = true;
+    label.appendChild(toggle);
+    label.appendChild(document.createTextNode(" Only differences"));
+    var note = el("p", "cmp-note");
+    var update = function () {
+      table.classList.toggle("only-differences", toggle.checked);
+      toggle.setAttribute("aria-checked", toggle.checked ? "true" : "false");
+      note.textContent =
+        differing === 0
+          ? "All " + keys.length + " params are the same" +
+            (toggle.checked ? "; switch off \u201cOnly differences\u201d to see them." : ".")
+          : differing + " of " + keys.length + " params differ.";
+    };
+    toggle.addEventListener("change", update);
+    update();
+    box.appendChild(label);
+    box.appendChild(note);
+    var scroll = el("div", "cmp-scroll");
+    scroll.appendChild(table);
+    box.appendChild(scroll);
+  }
+
+  function metricKeys(runs) {
+    var keys = [];
+    runs.forEach(function (run) {
+      Object.keys(run.metrics).forEach(function (key) {
+        if (keys.indexOf(key) < 0) {
+          keys.push(key);
+        }
+      });
+      Object.keys(run.series).forEach(function (key) {
+        if (keys.indexOf(key) < 0) {
+          keys.push(key);
+        }
+      });
+    });
+    keys.sort(collator.compare);
+    var primary = runs.map(function (run) {
+      return run.primary;
+    }).filter(function (key) {
+      return key && keys.indexOf(key) >= 0;
+    })[0];
+    if (primary) {
+      keys.splice(keys.indexOf(primary), 1);
+      keys.unshift(primary);
+    }
+    return keys;
+  }
+
+  function goalOf(runs, key) {
+    for (var i = 0; i < runs.length; i += 1) {
+      var m = runs[i].metrics[key];
+      if (m && (m.goal === "min" || m.goal === "max")) {
+        return m.goal;
+      }
+    }
+    return null;
+  }
+
+  function renderMetrics(root, runs, keys) {
+    var box = section(root, "Metrics");
+    if (!keys.length) {
+      box.appendChild(el("p", "cmp-note", "These runs logged no metrics."));
+      return;
+    }
+    box.appendChild(
+      el("p", "cmp-note", "Last value of each metric; min \u2013 max below. \u2605 marks the best.")
+    );
+    var table = el("table", "cmp-table cmp-metrics");
+    var thead = el("thead");
+    thead.appendChild(headerRow(runs, "Metric"));
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    keys.forEach(function (key) {
+      var goal = goalOf(runs, key);
+      var lasts = runs.map(function (run) {
+        var m = run.metrics[key];
+        return m && isNumber(m.last) ? m.last : null;
+      });
+      var best = null;
+      if (goal) {
+        lasts.forEach(function (v) {
+          if (v !== null && (best === null || (goal === "max" ? v > best : v < best))) {
+            best = v;
+          }
+        });
+      }
+      var tr = el("tr");
+      tr.setAttribute("data-metric", key);
+      var th = el("th", null, key);
+      th.scope = "row";
+      if (goal) {
+        th.appendChild(el("span", "cmp-range", goal === "max" ? "higher is better" : "lower is better"));
+      }
+      tr.appendChild(th);
+      runs.forEach(function (run, i) {
+        var m = run.metrics[key];
+        var td = el("td", "num");
+        if (!m) {
+          td.textContent = "—";
+          td.classList.add("cmp-missing");
+        } else {
+          var isBest = best !== null && lasts[i] === best && runs.length > 1;
+          var value = el("span", isBest ? "cmp-value cmp-best" : "cmp-value", formatNumber(m.last));
+          if (isBest) {
+            value.textContent = "\u2605 " + value.textContent;
+            value.title = "best";
+            td.classList.add("best");
+          }
+          td.appendChild(value);
+          td.appendChild(
+            el("span", "cmp-range", formatNumber(m.min) + " \u2013 " + formatNumber(m.max))
+          );
+        }
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+    var scroll = el("div", "cmp-scroll");
+    scroll.appendChild(table);
+    box.appendChild(scroll);
+  }
+
+  /* The same look as trackreport.site.charts.metric_chart. */
+  /* Most finite points any one run has of metric `key`. */
+  function longestSeries(key, runs) {
+    var most = 0;
+    runs.forEach(function (run) {
+      var series = run.series[key];
+      if (!series || !series.steps || !series.values) {
+        return;
+      }
+      var n = Math.min(series.steps.length, series.values.length);
+      var count = 0;
+      for (var i = 0; i < n; i += 1) {
+        if (isNumber(series.values[i]) && isNumber(series.steps[i])) {
+          count += 1;
+        }
+      }
+      most = Math.max(most, count);
+    });
+    return most;
+  }
+
+  function metricSpec(key, runs, colors, goal) {
+    var rows = [];
+    runs.forEach(function (run) {
+      var series = run.series[key];
+      if (!series || !series.steps || !series.values) {
+        return;
+      }
+      var n = Math.min(series.steps.length, series.values.length);
+      for (var i = 0; i < n; i += 1) {
+        var v = series.values[i];
+        var s = series.steps[i];
+        if (isNumber(v) && isNumber(s)) {
+          rows.push({ run: run.label, step: s, value: v });
+        }
+      }
+    });
+    if (!rows.length) {
+      return null;
+    }
+    var domain = runs.map(function (run) {
+      return run.label;
+    });
+    var color = {
+      field: "run",
+      type: "nominal",
+      title: "Run",
+      scale: { domain: domain, range: colors },
+      legend: { orient: "bottom", direction: "horizontal", columns: 3, labelLimit: 260 }
+    };
+    var x = { field: "step", type: "quantitative", title: "Step", axis: { tickMinStep: 1, labelExpr: "datum.value % 1 ? '' : format(datum.value, ',')" } };
+    var y = { field: "value", type: "quantitative", title: key, scale: { zero: false } };
+    return {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      description: key + (goal === "max" ? " (higher is better)" : goal === "min" ? " (lower is better)" : ""),
+      data: { name: "rows", values: rows },
+      width: "container",
+      height: 240,
+      layer: [
+        {
+          name: "lines",
+          mark: { type: "line", strokeWidth: 1.75, strokeCap: "round", strokeJoin: "round" },
+          encoding: {
+            x: x,
+            y: y,
+            color: color,
+            opacity: { condition: { param: "legend_runs", value: 1 }, value: 0.12 }
+          },
+          params: [
+            { name: "legend_runs", select: { type: "point", fields: ["run"] }, bind: "legend" },
+            { name: "zoom_x", select: { type: "interval", encodings: ["x"] }, bind: "scales" }
+          ]
+        },
+        {
+          name: "points",
+          mark: { type: "circle", size: 46 },
+          transform: [{ filter: { param: "legend_runs" } }],
+          encoding: {
+            x: x,
+            y: y,
+            color: color,
+            opacity: { condition: { param: "hover_point", empty: false, value: 1 }, value: 0 },
+            tooltip: [
+              { field: "run", type: "nominal", title: "Run", format: "" },
+              { field: "step", type: "quantitative", title: "Step", format: "," },
+              { field: "value", type: "quantitative", title: key, format: ".4~g" }
+            ]
+          },
+          params: [
+            {
+              name: "hover_point",
+              select: {
+                type: "point",
+                fields: ["run", "step"],
+                nearest: true,
+                on: "pointerover",
+                clear: "pointerout"
+              }
+            }
+          ]
+        }
+      ]
+    };
+  }
+
+  function embed(div, spec) {
+    var charts = window.trackreportCharts;
+    if (charts && typeof charts.embed === "function") {
+      return charts.embed(div, spec);
+    }
+    if (typeof window.vegaEmbed !== "function") {
+      div.textContent = "Charts need the chart library, which did not load.";
+      return Promise.resolve(null);
+    }
+    return window
+      .vegaEmbed(div, spec, { ast: true, actions: false, renderer: "svg", mode: "vega-lite" })
+      .catch(function (error) {
+        div.textContent = "This chart could not be drawn: " + (error && error.message ? error.message : error);
+      });
+  }
+
+  function renderCharts(root, runs, keys, colors) {
+    var box = section(root, "Charts");
+    var grid = el("div", "chart-grid cmp-charts");
+    var drawn = 0;
+    var once = [];
+    keys.forEach(function (key, i) {
+      var most = longestSeries(key, runs);
+      if (most < 2) {
+        // One value per run makes no line: the metrics table above has it.
+        if (most === 1) {
+          once.push(key);
+        }
+        return;
+      }
+      var spec = metricSpec(key, runs, colors, goalOf(runs, key));
+      if (!spec) {
+        return;
+      }
+      var figure = el("figure", "chart-card");
+      figure.appendChild(el("figcaption", null, key));
+      var div = el("div", "chart");
+      div.setAttribute("data-compare-chart", String(i));
+      figure.appendChild(div);
+      grid.appendChild(figure);
+      drawn += 1;
+      // Embedded after the figure is in the page, so the width is known.
+      window.requestAnimationFrame(function () {
+        embed(div, spec);
+      });
+    });
+    var onceNote = once.length
+      ? (once.length === 1 ? once[0] + " was" : once.join(", ") + " were") +
+        " logged once per run: compare them in the metrics table above."
+      : "";
+    if (!drawn) {
+      box.appendChild(el("p", "cmp-note", onceNote || "No metric has values to draw."));
+      return;
+    }
+    if (onceNote) {
+      box.appendChild(el("p", "cmp-note", onceNote));
+    }
+    box.appendChild(grid);
+  }
+
+  function normalise(id, entry, data) {
+    var d = data && typeof data === "object" ? data : {};
+    var obj = function (value) {
+      return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+    };
+    return {
+      id: id,
+      name: typeof d.name === "string" && d.name ? d.name : (entry && entry.name) || id,
+      experiment: typeof d.experiment === "string" ? d.experiment : (entry && entry.experiment) || "",
+      status: typeof d.status === "string" ? d.status : "",
+      url: (entry && entry.url) || d.url || null,
+      params: obj(d.params),
+      metrics: obj(d.metrics),
+      series: obj(d.series),
+      primary: typeof d.primary_metric === "string" ? d.primary_metric : null
+    };
+  }
+
+  function main() {
+    var root = document.getElementById("compare");
+    if (!root) {
+      return;
+    }
+    injectBaseCss();
+    root.textContent = "";
+    var ids = requestedIds();
+    var index = readIndex();
+    if (!ids.length) {
+      renderEmpty(root);
+      root.setAttribute("data-state", "empty");
+      return;
+    }
+    var loading = el("p", "cmp-note", "Loading " + ids.length + (ids.length === 1 ? " run…" : " runs…"));
+    root.appendChild(loading);
+    var known = ids.filter(function (id) {
+      return has.call(index, id);
+    });
+    Promise.all(
+      known.map(function (id) {
+        return loadRun(id, index[id]);
+      })
+    ).then(function (loaded) {
+      root.textContent = "";
+      var runs = [];
+      var missing = ids.filter(function (id) {
+        return !has.call(index, id);
+      });
+      known.forEach(function (id, i) {
+        if (loaded[i]) {
+          runs.push(normalise(id, index[id], loaded[i]));
+        } else {
+          missing.push(id);
+        }
+      });
+      if (missing.length) {
+        renderNotFound(root, missing);
+      }
+      if (!runs.length) {
+        renderEmpty(root);
+        root.setAttribute("data-state", "empty");
+        return;
+      }
+      var labels = labelsFor(runs);
+      runs.forEach(function (run, i) {
+        run.label = labels[i];
+      });
+      var colors = runs.map(function (_, i) {
+        return PALETTE[i % PALETTE.length];
+      });
+      renderHeader(root, runs, colors);
+      renderParams(root, runs);
+      var keys = metricKeys(runs);
+      renderMetrics(root, runs, keys);
+      renderCharts(root, runs, keys, colors);
+      root.setAttribute("data-state", "ready");
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", main);
+  } else {
+    main();
+  }
+})();

@@ -1,0 +1,45 @@
+"""The committed example: examples/trackruns builds exactly the committed site_example/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STORE = ROOT / "examples" / "trackruns"
+SITE = ROOT / "site_example"
+SRC = str(ROOT / "src")
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_site_example_rebuilds_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "rebuilt"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trackreport", "build", "--store", str(STORE), "--out", str(out),
+         "--title", "trackreport example"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Built 1 experiment, 8 runs")
+    want, got = _files(SITE), _files(out)
+    assert sorted(got) == sorted(want), "the set of files differs: run `make site-example`"
+    differing = [name for name in want if want[name] != got[name]]
+    assert differing == [], f"rebuilt files differ (run `make site-example`): {differing[:5]}"
+
+
+def test_example_store_reads_and_checks_clean() -> None:
+    import trackreport as tr
+
+    runs = tr.load_runs(store=STORE)
+    assert len(runs) == 8 and set(runs["status"]) == {"FINISHED"}
+    proc = subprocess.run([sys.executable, "-m", "trackreport", "check", "--store", str(STORE)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC},
+                          check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("OK: 8 runs"), proc.stdout
