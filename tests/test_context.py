@@ -347,8 +347,11 @@ def test_packages_imported_by_the_script(repo: Path) -> None:
     assert packages["scikit-learn"] == sklearn.__version__
     assert "python-dateutil" in packages
     del dateutil
-    # exactly what importlib.metadata says about the imported top-level modules
-    assert packages == result["extra"]
+    # exactly what importlib.metadata says about the imported top-level modules; an
+    # editable install of trackreport itself (make venv) is found from its
+    # direct_url.json, which packages_distributions() does not map.
+    others = {k: v for k, v in packages.items() if k != "trackreport"}
+    assert others == {k: v for k, v in result["extra"].items() if k != "trackreport"}
     assert list(packages) == sorted(packages)
 
 
