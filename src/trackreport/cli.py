@@ -241,7 +241,7 @@ def check_cmd(store: Path) -> None:
               show_default=True, help="Folder to write the site into.")
 @click.option("--theme", default=None, metavar="NAME|PATH",
               help="'default' or a theme folder overriding any of the default templates.")
-@click.option("--title", default=None, help="Site title (default: the store folder's name).")
+@click.option("--title", default=None, help="Site title (default: Experiments).")
 def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> None:
     """Build the static report site from the store."""
     from .site.build import build_site
