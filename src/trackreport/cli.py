@@ -88,9 +88,13 @@ def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str
         if missing:
             raise TrackreportError(f"--columns: no column {missing[0]!r}")
         df = df[wanted]
-    elif fmt == "table":
+    elif fmt == "table":  # a terminal: the most telling columns first, metrics before params
         df = df.drop(columns=[c for c in ("end_time", "host", "git_branch", "parent_run_id")
                               if c in df.columns])
+        df["git_commit"] = df["git_commit"].map(lambda c: c[:8] if isinstance(c, str) else c)
+        rank = {"metrics.": 1, "params.": 2, "tags.": 3}
+        df = df[sorted(df.columns, key=lambda c: next(
+            (r for p, r in rank.items() if c.startswith(p)), 0))]
     headers = list(df.columns)
     rows = [[_plain(v, fmt) for v in row] for row in df.itertuples(index=False, name=None)]
     if fmt == "table" and not rows:
