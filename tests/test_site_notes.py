@@ -50,6 +50,22 @@ def test_json_script_escapes_once() -> None:
     assert json_text({"b": 1, "a": 2}) == '{"a":2,"b":1}'
 
 
+def test_json_text_shapes() -> None:
+    import numpy as np
+
+    # Sorted keys at every depth, compact, non-finite as null, numpy as numbers.
+    obj = {"z": {"b": [1, (2, 3)], "a": np.float64(0.5)}, "y": np.array([1.0, np.nan]),
+           "x": np.int64(7), "w": -float("inf"), 3: "int key"}
+    assert json_text(obj) == ('{"3":"int key","w":null,"x":7,"y":[1.0,null],'
+                              '"z":{"a":0.5,"b":[1,[2,3]]}}')
+    # Past orjson's limits (a 70-bit int, a lone surrogate): still strict JSON.
+    assert json.loads(json_text({"big": 2**70})) == {"big": 2**70}
+    text = str(json_script({"s": "\ud800</script>", "n": float("nan")}))
+    assert "<" not in text and json.loads(text) == {"n": None, "s": "\ud800</script>"}
+    # U+2028/9 stay escaped in a plain .js file; < and > need not be.
+    assert json_text({"k": "\u2028</a>\u2029"}) == '{"k":"\\u2028</a>\\u2029"}'
+
+
 def test_first_paragraph() -> None:
     assert first_paragraph("# Title\n\nBody") == "Title"
     assert first_paragraph("Predict **wine** [quality](https://x.example).\n\nMore") == \

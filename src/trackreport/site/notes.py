@@ -13,6 +13,7 @@ import json
 import math
 from typing import Any
 
+import orjson
 from markupsafe import Markup
 
 _TAGS = {
@@ -29,13 +30,6 @@ _ATTRIBUTES = {
 }
 _SCHEMES = {"http", "https", "mailto"}
 _EXTENSIONS = ["extra", "sane_lists"]
-_JSON_ESCAPES = {
-    ord("<"): "\\u003c",
-    ord(">"): "\\u003e",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -115,13 +109,47 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+# orjson writes NaN and +-inf as null (strict JSON, as ``to_json_value`` does),
+# numpy numbers and arrays as numbers; dates and dataclasses go to ``str`` as
+# with the stdlib encoder's ``default=str``.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_SERIALIZE_NUMPY
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+_HTML_SPECIALS = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+
+
+def json_bytes(obj: Any) -> bytes:
+    """Deterministic strict JSON as UTF-8 (sorted keys, compact, NaN as null), unescaped."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_OPTIONS, default=str)
+    except TypeError:  # orjson.JSONEncodeError: ints beyond 64 bits, lone surrogates, ...
+        # The general, slow path; ASCII-only, so a lone surrogate becomes an escape.
+        return json.dumps(to_json_value(obj), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=True, allow_nan=False, default=str).encode("ascii")
+
+
+def _escape(data: bytes, pairs: tuple[tuple[bytes, bytes], ...]) -> bytes:
+    for raw, escaped in pairs:
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data
+
+
 def json_text(obj: Any) -> str:
     """Deterministic strict JSON: sorted keys, compact, NaN as null, U+2028/9 escaped."""
-    text = json.dumps(to_json_value(obj), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False, default=str)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _escape(json_bytes(obj), _LINE_SEPARATORS).decode("utf-8")
 
 
 def json_script(obj: Any) -> Markup:
-    """JSON for the body of a ``<script type="application/json">`` element (encoded once)."""
-    return Markup(json_text(obj).translate(_JSON_ESCAPES))  # noqa: S704 - escaped just here
+    """JSON for the body of a ``<script type="application/json">`` element (encoded once).
+
+    ``<``, ``>``, ``&``, U+2028 and U+2029 become ``\\u003c`` and the like: the
+    element cannot be closed early and ``JSON.parse`` reads the same value.
+    """
+    data = _escape(_escape(json_bytes(obj), _LINE_SEPARATORS), _HTML_SPECIALS)
+    return Markup(data.decode("utf-8"))  # noqa: S704 - escaped just here
