@@ -689,6 +689,32 @@ def test_site_select_two_runs_and_compare(open_page: Any, real_site: Path) -> No
         "  el => el.querySelectorAll('svg g.mark-line path').length === 2)",
         timeout=20000,
     )
+    # The compare charts flatten one row per run in the browser: the
+    # nearest-point tooltip, legend toggling and zoom work as on other pages.
+    chart = pg.locator("#compare [data-compare-chart]").first
+    chart.scroll_into_view_if_needed()
+    box = chart.locator("svg.marks").bounding_box()
+    assert box is not None
+    tooltip = pg.locator("#vg-tooltip-element.visible")
+    for fraction in (0.5, 0.3, 0.7, 0.9, 0.1):
+        pg.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.4)
+        pg.wait_for_timeout(150)
+        if tooltip.count():
+            break
+    text = tooltip.inner_text()
+    assert "Run" in text and "Step" in text and "undefined" not in text
+    assert "run-2" in text or HOSTILE in text
+    opacities = "el => Array.from(el.querySelectorAll('g.mark-line path')).map(p => p.getAttribute('opacity'))"
+    assert chart.evaluate(opacities) == ["1", "1"]
+    chart.locator(".role-legend-label text", has_text="run-2").first.click()
+    pg.wait_for_timeout(200)
+    assert sorted(chart.evaluate(opacities)) == ["0.12", "1"]
+    labels = chart.locator(".role-axis-label text")
+    before = labels.all_text_contents()
+    pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3)
+    pg.mouse.wheel(0, -400)
+    pg.wait_for_timeout(200)
+    assert labels.all_text_contents() != before
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / "site-compare-two-runs.png"), full_page=True)
     watch.assert_clean()

@@ -173,10 +173,15 @@ with tr.start_run(name="long", capture=False):
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "store")], env=env, check=True)
     build_site(tmp_path / "store", tmp_path / "site")
     page = next((tmp_path / "site" / "runs").glob("*/index.html"))
-    assert page.stat().st_size < 300_000
     assert "100,000" in page.read_text()  # the true step count
+    # The run's page is its whole folder (index.html, data.js, ...) without the
+    # shared assets, as benchmarks/bench_build.py measures it: issue 3 allows
+    # 300 kB. One downsampled chart in rows per run with 6-digit values takes
+    # about 30 kB (per-point rows of 17-digit values took about 73 kB).
+    folder = sum(f.stat().st_size for f in page.parent.rglob("*") if f.is_file())
+    assert folder < 50_000, folder
     exp_page = next((tmp_path / "site" / "experiments").glob("*/index.html"))
-    assert exp_page.stat().st_size < 300_000
+    assert exp_page.stat().st_size < 50_000
 
 
 def test_forge_links() -> None:

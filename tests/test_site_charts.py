@@ -26,6 +26,7 @@ from trackreport.site.charts import (
     downsample,
     metric_chart,
     parallel_coordinates,
+    round_significant,
     unique_labels,
     vegalite_artifact,
 )
@@ -45,7 +46,16 @@ def walk(obj: Any) -> Any:
 
 
 def rows_of(spec: dict[str, Any], run: str | None = None) -> list[dict[str, Any]]:
-    rows = spec["data"]["values"]
+    """The data rows of a spec, one per point: a line chart's rows are flattened
+    (``step`` and ``value`` arrays) as its ``flatten`` transform does in the browser."""
+    rows = []
+    for row in spec["data"]["values"]:
+        if isinstance(row.get("step"), list):
+            assert len(row["step"]) == len(row["value"])
+            rows.extend({**row, "step": s, "value": v}
+                        for s, v in zip(row["step"], row["value"], strict=True))
+        else:
+            rows.append(row)
     return [r for r in rows if run is None or r["run"] == run]
 
 
@@ -143,6 +153,42 @@ def test_metric_chart_rows_and_encodings() -> None:
     tooltip = layers["points"]["encoding"]["tooltip"]
     assert [t["field"] for t in tooltip] == ["run", "step", "value"]
     assert tooltip[2]["format"]
+
+
+def test_metric_chart_one_row_per_run_flattened_in_the_browser() -> None:
+    nan = float("nan")
+    lines = [
+        Line("id1", "b", [0, 1, 2, 3], [1 / 3, nan, 2 / 3, float("inf")]),
+        Line("id2", "a", [5, 6], [123456789.123, -0.000123456789]),
+        Line("id3", "c", [0, 1], [nan, nan]),
+    ]
+    spec = metric_chart("m", "m", lines)
+    assert spec["data"]["values"] == [
+        {"run": "b", "step": [0, 2], "value": [0.333333, 0.666667]},
+        {"run": "a", "step": [5, 6], "value": [123457000.0, -0.000123457]},
+    ]
+    assert spec["transform"] == [{"flatten": ["step", "value"]}]
+    # Plain lists of plain numbers: 6 significant digits print short.
+    for row in spec["data"]["values"]:
+        assert all(type(s) is int for s in row["step"])
+        assert all(type(v) is float and len(repr(v)) <= 12 for v in row["value"])
+    # The skeleton's keys are sorted; data sits in its sorted place.
+    assert list(spec) == sorted(spec)
+    assert list(spec["layer"][0]) == sorted(spec["layer"][0])
+
+
+def test_round_significant() -> None:
+    nan, inf = float("nan"), float("inf")
+    out = round_significant([0.0, 1 / 3, -2 / 3, 1e-300 / 3, 1e300 / 3, 999999.7, 12.0, inf,
+                             -inf, 1234567.0, 0.1 + 0.2])
+    assert out[:7] == [0.0, 0.333333, -0.666667, 3.33333e-301, 3.33333e299, 1000000.0, 12.0]
+    assert out[7:] == [inf, -inf, 1234570.0, 0.3]
+    assert math.isnan(round_significant([nan])[0])
+    assert round_significant([]) == []
+    # The same as formatting with 6 significant digits, vectorised.
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=20_000) * 10.0 ** rng.integers(-30, 30, 20_000)
+    assert round_significant(values) == [float(f"{v:.6g}") for v in values.tolist()]
 
 
 def test_metric_chart_keeps_the_true_extremes() -> None:

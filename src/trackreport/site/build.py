@@ -670,6 +670,8 @@ class _Builder:
         self.render(page)
 
     def data_script(self, run: Run, summary: RunSummary) -> None:
+        from . import charts as charts_mod
+
         exp = self.settings.get(run.experiment)
         series = {}
         metrics = {}
@@ -677,7 +679,8 @@ class _Builder:
             if not s.values:
                 continue
             steps, values = _downsample(s.steps, s.values, COMPARE_POINTS)
-            series[key] = {"steps": steps, "values": values}
+            # Drawn only: 6 significant digits (the metrics above keep every digit).
+            series[key] = {"steps": steps, "values": charts_mod.round_significant(values)}
             st = summary.stats[key]
             metrics[key] = {"last": st.last, "min": st.min, "max": st.max, "steps": st.count,
                             "goal": metric_goal(key, exp)}

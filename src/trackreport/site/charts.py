@@ -31,6 +31,7 @@ __all__ = [
     "downsample",
     "metric_chart",
     "parallel_coordinates",
+    "round_significant",
     "unique_labels",
     "vegalite_artifact",
 ]
@@ -110,6 +111,12 @@ def downsample(
     Raises:
         ValueError: ``steps`` and ``values`` differ in length, or ``n_out < 3``.
     """
+    x, y = _downsample_arrays(steps, values, n_out)
+    return x.tolist(), y.tolist()
+
+
+def _downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int) -> Any:
+    """:func:`downsample` as numpy arrays ``(int64 steps, float64 values)``."""
     import numpy as np
 
     if n_out < 3:
@@ -140,7 +147,48 @@ def downsample(
             )
         )
         x, y = x[keep], y[keep]
-    return x.tolist(), y.tolist()
+    return x, y
+
+
+SIGNIFICANT_DIGITS = 6
+"""Significant digits of the values drawn on line charts (tables keep every digit)."""
+
+# Exact powers of ten (10**22 is the largest a float holds exactly): dividing an
+# integer by one, or multiplying by one, rounds once, to the float nearest the
+# decimal, which prints with at most ``SIGNIFICANT_DIGITS`` digits.
+_POW10 = [float(10**i) for i in range(23)]
+
+
+def round_significant(values: Any, digits: int = SIGNIFICANT_DIGITS) -> list[float]:
+    """``values`` rounded to ``digits`` significant digits, as a list of floats.
+
+    Chart data needs no more: the shape is the same and the JSON is about
+    three times shorter than with the 17 digits a float can print with.
+    Non-finite values and zeros stay as they are. Vectorised with numpy; the
+    result is the float nearest the rounded decimal, so it prints short.
+    """
+    import numpy as np
+
+    y = np.array(values, dtype=np.float64).reshape(-1)
+    pick = np.flatnonzero(np.isfinite(y) & (y != 0.0))
+    if not pick.size:
+        return y.tolist()
+    v = y[pick]
+    k = (digits - 1) - np.floor(np.log10(np.abs(v))).astype(np.int64)
+    pow10 = np.array(_POW10)
+    up = (k >= 0) & (k <= 22)  # |v| below 10**digits: scale up, round, divide
+    down = (k < 0) & (k >= -22)  # big values: scale down, round, multiply
+    out = v.copy()
+    if up.any():
+        scale = pow10[k[up]]
+        out[up] = np.rint(v[up] * scale) / scale
+    if down.any():
+        scale = pow10[-k[down]]
+        out[down] = np.rint(v[down] / scale) * scale
+    for i in np.flatnonzero(~(up | down)).tolist():  # tiny or huge: rare
+        out[i] = float(f"{float(v[i]):.{digits}g}")
+    y[pick] = out
+    return y.tolist()
 
 
 def unique_labels(runs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -199,21 +247,25 @@ def metric_chart(
         n_out: points per series after downsampling.
 
     Returns:
-        A Vega-Lite spec (dict), data inline as rows
-        ``{"run": label, "step": step, "value": value}``.
+        A Vega-Lite spec (dict), data inline as one row per run,
+        ``{"run": label, "step": [steps], "value": [values]}`` (values to
+        :data:`SIGNIFICANT_DIGITS` significant digits, non-finite left out),
+        which the spec's ``flatten`` transform turns into one datum per point.
     """
     labels = sorted({line.label for line in lines})
     color_domain = sorted(set(domain)) if domain is not None else labels
     missing = [label for label in labels if label not in set(color_domain)]
     color_domain = color_domain + missing
 
+    # One row per run, its points as two arrays; the spec's flatten transform
+    # makes one datum per point in the browser. Runs without a finite value
+    # get no row (their colour stays in the domain).
     rows: list[dict[str, Any]] = []
     for line in lines:
-        steps, values = downsample(line.steps, line.values, n_out=n_out)
-        label = line.label
-        rows.extend(
-            {"run": label, "step": s, "value": v} for s, v in zip(steps, values, strict=True)
-        )
+        steps, values = _downsample_arrays(line.steps, line.values, n_out)
+        if steps.size:
+            rows.append({"run": line.label, "step": steps.tolist(),
+                         "value": round_significant(values)})
 
     description = title
     phrase = _goal_phrase(goal)
@@ -229,8 +281,7 @@ def metric_chart(
         layer["encoding"]["color"]["scale"]["scheme"] = scheme
     if show_title:
         spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
-    spec["data"] = {"name": "rows", "values": rows}
-    return _stable(spec)
+    return _with_rows(spec, rows)
 
 
 # Stand-ins for the parts of a metric chart that change between calls. The
@@ -289,8 +340,10 @@ def _metric_skeleton() -> str:
         .add_params(hover)
         .properties(name="points")
     )
-    chart = alt.layer(line_layer, point_layer).properties(
-        width="container", height=CHART_HEIGHT, description=_DESCRIPTION
+    chart = (
+        alt.layer(line_layer, point_layer)
+        .transform_flatten(["step", "value"])
+        .properties(width="container", height=CHART_HEIGHT, description=_DESCRIPTION)
     )
     return json.dumps(chart.to_dict(), sort_keys=True)
 
@@ -319,6 +372,20 @@ def _stable(spec: dict[str, Any]) -> dict[str, Any]:
         return obj
 
     return walk(spec)
+
+
+def _with_rows(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``spec`` (without data) sorted by :func:`_stable`, with ``rows`` attached inline.
+
+    Only the skeleton is walked: the rows can be long, and each has its keys
+    sorted here (flat rows of scalars and lists of numbers).
+    """
+    spec = _stable(spec)
+    spec["data"] = {
+        "name": "rows",
+        "values": [{k: row[k] for k in sorted(row)} for row in rows],
+    }
+    return {k: spec[k] for k in sorted(spec)}
 
 
 # ---------------------------------------------------------------- final values
@@ -421,8 +488,7 @@ def bar_chart(
             color["scale"]["scheme"] = scheme
     if show_title:
         spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
-    spec["data"] = {"name": "rows", "values": rows}
-    return _stable(spec)
+    return _with_rows(spec, rows)
 
 
 @functools.lru_cache(maxsize=1)
@@ -667,7 +733,6 @@ def parallel_coordinates(
         description=f"Parallel coordinates: params and {metric_name}",
     )
     spec = chart.to_dict()
-    spec["data"] = {"name": "rows", "values": data_rows}
     spec["transform"] = [
         {"window": [{"op": "count", "as": "index"}]},
         {"fold": ids, "as": ["axis_id", "raw"]},
@@ -693,7 +758,7 @@ def parallel_coordinates(
             "as": "norm",
         },
     ]
-    return _stable(spec)
+    return _with_rows(spec, data_rows)
 
 
 # ---------------------------------------------------------------- logged specs

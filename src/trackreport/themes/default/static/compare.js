@@ -493,6 +493,8 @@
     return most;
   }
 
+  /* One row per run with its finite points as two arrays; the spec's
+   * flatten transform makes one datum per point (as on the other pages). */
   function metricSpec(key, runs, colors, goal) {
     var rows = [];
     runs.forEach(function (run) {
@@ -501,12 +503,18 @@
         return;
       }
       var n = Math.min(series.steps.length, series.values.length);
+      var steps = [];
+      var values = [];
       for (var i = 0; i < n; i += 1) {
         var v = series.values[i];
         var s = series.steps[i];
         if (isNumber(v) && isNumber(s)) {
-          rows.push({ run: run.label, step: s, value: v });
+          steps.push(s);
+          values.push(v);
         }
+      }
+      if (steps.length) {
+        rows.push({ run: run.label, step: steps, value: values });
       }
     });
     if (!rows.length) {
@@ -528,6 +536,7 @@
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       description: key + (goal === "max" ? " (higher is better)" : goal === "min" ? " (lower is better)" : ""),
       data: { name: "rows", values: rows },
+      transform: [{ flatten: ["step", "value"] }],
       width: "container",
       height: 240,
       layer: [
