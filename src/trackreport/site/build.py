@@ -31,7 +31,7 @@ from urllib.parse import quote
 import numpy as np
 
 from ..errors import BuildError
-from ..frames import RUN_COLUMNS
+from ..frames import RUN_COLUMNS, run_row
 from ..reader import iter_runs, parse_lines, read_experiments
 from ..records import FAILED, FINISHED, KILLED, RUNNING, Experiment, Run
 from ..store import Store
@@ -513,24 +513,8 @@ class _Builder:
             commit_url=forge_commit_url(remote if isinstance(remote, str) else None, commit),
             params=dict(run.params), tags=dict(run.tags), stats=stats, series=series,
         )
-        summary.row = self.data_row(run, summary)
+        summary.row = run_row(run)
         return summary
-
-    def data_row(self, run: Run, summary: RunSummary) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "run_id": run.run_id, "run_name": run.name, "experiment": run.experiment,
-            "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
-            "duration": run.duration, "user": summary.user, "host": run.host,
-            "git_commit": summary.commit, "git_branch": run.git_branch,
-            "parent_run_id": run.parent_run_id,
-        }
-        for key in sorted(run.params):
-            row[f"params.{key}"] = run.params[key]
-        for key in sorted(summary.stats):
-            row[f"metrics.{key}"] = summary.stats[key].last
-        for key in sorted(run.tags):
-            row[f"tags.{key}"] = run.tags[key]
-        return row
 
     def run_page(self, run: Run, summary: RunSummary) -> None:
         path = summary.page
