@@ -12,7 +12,7 @@ import gc
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import compress
 from typing import Any
 
 import orjson
@@ -114,7 +114,7 @@ def read_event_files(store: Store, paths: Iterable[str],
         only = files[0]
         times = [e.get("time") for e in only]
         try:
-            in_order = all(a <= b for a, b in pairwise(times))  # the usual case
+            in_order = sorted(times) == times  # the usual case (linear on sorted data)
         except TypeError:  # a missing or non-numeric time
             in_order = False
         if in_order and (not times or isinstance(times[0], (int, float))):
@@ -162,33 +162,13 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
     last_end: dict[str, Any] | None = None
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
     artifacts: dict[str, ArtifactRecord] = {}
-    metric_from_json = events.metric_from_json
     metrics_type = events.METRICS
-    for position, event in enumerate(merged):
+    is_metric = [event.get("type") == metrics_type for event in merged]
+    if metrics:
+        series = _fold_metrics(list(compress(merged, is_metric)), run.problems)
+    for position in [i for i, flag in enumerate(is_metric) if not flag]:
+        event = merged[position]
         kind = event.get("type")
-        if kind == metrics_type:
-            if not metrics:
-                continue
-            step = event.get("step")
-            values = event.get("values")
-            if type(step) is not int or type(values) is not dict:
-                run.problems.corrupt_lines += 1
-                continue
-            t = event.get("time")
-            for key, value in values.items():
-                entry = series.get(key)
-                if entry is None:
-                    entry = series[key] = ([], [], [])
-                if type(value) is not float:
-                    try:
-                        value = metric_from_json(value)
-                    except (KeyError, TypeError, ValueError):
-                        run.problems.corrupt_lines += 1
-                        continue
-                entry[0].append(step)
-                entry[1].append(value)
-                entry[2].append(t)
-            continue
         t = event.get("time")
         index = files[position] if files is not None else 0
         if kind == events.PARAMS:
@@ -245,13 +225,72 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
         run.error = last_end.get("error")
     for key in sorted(series):
         steps, values, times_ = series[key]
-        if all(a <= b for a, b in pairwise(steps)):
+        if sorted(steps) == steps:
             run.metrics[key] = MetricSeries(key, steps, values, times_)
         else:  # stable: values logged at one step keep their merged order
             idx = sorted(range(len(steps)), key=steps.__getitem__)
             run.metrics[key] = MetricSeries(key, [steps[i] for i in idx],
                                             [values[i] for i in idx], [times_[i] for i in idx])
     return run
+
+
+def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
+                  ) -> dict[str, tuple[list[int], list[float], list[float]]]:
+    """Metric events (in merged order) to per-key (steps, values, times) lists.
+
+    The usual shapes (every event logs the same keys; values are floats) are
+    handled with list comprehensions; anything else takes the checked loop.
+    """
+    if not mevents:
+        return {}
+    try:
+        steps = [e["step"] for e in mevents]
+        valuess = [e["values"] for e in mevents]
+        times = [e.get("time") for e in mevents]
+    except KeyError:
+        return _fold_metrics_checked(mevents, problems)
+    # C-level checks (set(map(...))) rather than Python loops: this is the hot path
+    if set(map(type, steps)) != {int} or set(map(type, valuess)) != {dict}:
+        return _fold_metrics_checked(mevents, problems)
+    shapes = set(map(tuple, valuess))  # the keys each event logged, in order
+    if len(shapes) != 1:
+        return _fold_metrics_checked(mevents, problems)
+    out = {}
+    for key in shapes.pop():
+        values = [v[key] for v in valuess]
+        if set(map(type, values)) != {float}:
+            try:
+                values = [x if type(x) is float else events.metric_from_json(x) for x in values]
+            except (KeyError, TypeError, ValueError):
+                return _fold_metrics_checked(mevents, problems)
+        out[key] = (steps[:], values, times[:])
+    return out
+
+
+def _fold_metrics_checked(mevents: list[dict[str, Any]], problems: ReadProblems,
+                          ) -> dict[str, tuple[list[int], list[float], list[float]]]:
+    """The same as _fold_metrics, event by event, skipping and counting bad ones."""
+    series: dict[str, tuple[list[int], list[float], list[float]]] = {}
+    for event in mevents:
+        step = event.get("step")
+        values = event.get("values")
+        if type(step) is not int or type(values) is not dict:
+            problems.corrupt_lines += 1
+            continue
+        t = event.get("time")
+        for key, value in values.items():
+            try:
+                value = value if type(value) is float else events.metric_from_json(value)
+            except (KeyError, TypeError, ValueError):
+                problems.corrupt_lines += 1
+                continue
+            entry = series.get(key)
+            if entry is None:
+                entry = series[key] = ([], [], [])
+            entry[0].append(step)
+            entry[1].append(value)
+            entry[2].append(t)
+    return series
 
 
 def iter_runs(store: Store, *, metrics: bool = True,
