@@ -252,18 +252,34 @@ def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
     # C-level checks (set(map(...))) rather than Python loops: this is the hot path
     if set(map(type, steps)) != {int} or set(map(type, valuess)) != {dict}:
         return _fold_metrics_checked(mevents, problems)
-    shapes = set(map(tuple, valuess))  # the keys each event logged, in order
-    if len(shapes) != 1:
-        return _fold_metrics_checked(mevents, problems)
+    shapes = list(map(tuple, valuess))  # the keys each event logged, in order
+    if len(set(shapes)) == 1:  # every event logs the same keys: one pass per key
+        positions_of = {key: None for key in shapes[0]}
+    else:  # events of several shapes: each key gathers the events that logged it
+        positions: dict[str, list[int]] = {}
+        for index, shape in enumerate(shapes):
+            for key in shape:
+                found = positions.get(key)
+                if found is None:
+                    positions[key] = [index]
+                else:
+                    found.append(index)
+        positions_of = positions  # type: ignore[assignment]
     out = {}
-    for key in shapes.pop():
-        values = [v[key] for v in valuess]
+    for key, where in positions_of.items():
+        if where is None:
+            values = [v[key] for v in valuess]
+            key_steps, key_times = steps[:], times[:]
+        else:
+            values = [valuess[i][key] for i in where]
+            key_steps = [steps[i] for i in where]
+            key_times = [times[i] for i in where]
         if set(map(type, values)) != {float}:
             try:
                 values = [x if type(x) is float else events.metric_from_json(x) for x in values]
             except (KeyError, TypeError, ValueError):
                 return _fold_metrics_checked(mevents, problems)
-        out[key] = (steps[:], values, times[:])
+        out[key] = (key_steps, values, key_times)
     return out
 
 
