@@ -566,14 +566,20 @@ def run_all(opts: argparse.Namespace) -> dict[str, Any]:
         _say(f"import trackreport ({cfg['imports']} fresh processes each)")
         results["import"] = measure_import(cfg["imports"], python)
 
-        variants = ["log_metric"] if opts.quick else ["log_metric", "log_metrics"]
+        variants = ["log_metric"] if opts.quick else ["log_metric", "log_metrics", "one_metric"]
+        names = {"log_metric": "load", "log_metrics": "load_wide", "one_metric": "load_single"}
         for variant in variants:
             _say(f"load_metrics on 1,000,000 points written by {variant} (writing them first)")
-            results["load" if variant == "log_metric" else "load_wide"] = _run_json(
+            metrics, steps = LOAD_SHAPE["metrics"], LOAD_SHAPE["steps"]
+            if variant == "one_metric":  # one metric per step: truly one value per line
+                metrics, steps = 1, LOAD_SHAPE["metrics"] * LOAD_SHAPE["steps"]
+            results[names[variant]] = _run_json(
                 [python, str(Path(__file__).resolve()), "--worker", "load", "--store",
                  str(tmp / f"store-load-{variant}"), "--runs", str(LOAD_SHAPE["runs"]),
-                 "--metrics", str(LOAD_SHAPE["metrics"]), "--steps", str(LOAD_SHAPE["steps"]),
-                 "--reps", str(cfg["load_reps"]), "--variant", variant], timeout=600)
+                 "--metrics", str(metrics), "--steps", str(steps),
+                 "--reps", str(cfg["load_reps"]),
+                 "--variant", "log_metric" if variant == "one_metric" else variant],
+                timeout=600)
 
         mlpy = opts.mlflow_python
         version = mlflow_available(mlpy) if not opts.no_mlflow else None
@@ -782,9 +788,12 @@ def render(r: dict[str, Any]) -> str:
          ", ".join(f"{n} {ms:.1f}" for n, ms in imp["heaviest_self"][:4]) + " ms"],
     ], left=2)
 
-    loads = [(r["load"], "one log_metric call per value: 1 value per line")]
+    loads = [(r["load"], "log_metric of 5 metrics per step (the writer puts one step's "
+                         "values on one line)")]
     if "load_wide" in r:
         loads.append((r["load_wide"], "one log_metrics call per step: 5 values per line"))
+    if "load_single" in r:
+        loads.append((r["load_single"], "log_metric of 1 metric per step: 1 value per line"))
     rows = []
     for ld, label in loads:
         rows += [
