@@ -273,3 +273,17 @@ def test_log_image_sources_and_steps(store: Path, tmp_path: Path) -> None:
     first = store / "runs" / run.id / "artifacts" / images[0].path
     assert first.read_bytes().startswith(b"\x89PNG") and images[0].media_type == "image/png"
     assert "/" not in images[3].path.split("/")[1]
+
+
+def test_set_experiment_reaches_an_existing_store_without_a_run(store: Path) -> None:
+    from trackreport.reader import read_experiments
+
+    tr.set_experiment("before-store", description="not written: no store yet")
+    assert not store.exists()
+    with tr.start_run(experiment="other"):
+        pass
+    tr.set_experiment("planned", description="Runs come *tomorrow*", primary_metric="auc",
+                      goal="max")
+    exps = read_experiments(tr.get_store())
+    assert exps["planned"].description == "Runs come *tomorrow*"
+    assert exps["planned"].goal == "max"

@@ -83,6 +83,9 @@ def set_experiment(name: str, description: str | None = None,
         if value is not None:
             settings[field] = value
     _experiment = name
+    store = get_store()
+    if settings and store.exists():  # an existing store learns of it now (no stray stores)
+        _write_experiment_settings(store, name)
 
 
 def _writer_id() -> str:
