@@ -30,10 +30,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def test_result_counts_and_summary_line(built: Built) -> None:
     r = built.result
     assert r.runs == 14
-    assert r.experiments == 7
+    assert r.experiments == 8  # "empty-one" was described with set_experiment, has no runs
     assert r.pages == len(built.pages())
     assert r.index_path == built.site / "index.html"
-    assert re.fullmatch(r"Built 7 experiments, 14 runs, \d+ pages in \d+\.\d s -> .*index\.html",
+    assert "empty-one" in (built.site / "index.html").read_text("utf-8")
+    assert re.fullmatch(r"Built 8 experiments, 14 runs, \d+ pages in \d+\.\d s -> .*index\.html",
                         str(r))
     assert (built.site / SITE_MARKER).is_file()
 

@@ -279,6 +279,8 @@ def metric_chart(
     )
     for layer in spec["layer"]:
         layer["encoding"]["color"]["scale"]["scheme"] = scheme
+        if len(color_domain) == 1:  # one run (a run page): a legend would only repeat its name
+            layer["encoding"]["color"]["legend"] = None
     if show_title:
         spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
     return _with_rows(spec, rows)
