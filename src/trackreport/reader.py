@@ -12,7 +12,9 @@ import gc
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import compress
+from operator import eq, itemgetter
 from typing import Any
 
 import orjson
@@ -87,6 +89,12 @@ def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> lis
     return out
 
 
+_get_time = itemgetter("time")
+_get_type = itemgetter("type")
+_get_step = itemgetter("step")
+_get_values = itemgetter("values")
+
+
 def _time(event: dict[str, Any]) -> float:
     t = event.get("time")
     return t if isinstance(t, (int, float)) and not isinstance(t, bool) else 0.0
@@ -107,15 +115,18 @@ def read_event_files(store: Store, paths: Iterable[str],
             data = store.storage.read_bytes(path)
         except FileNotFoundError:
             continue
-        files.append([e for e in parse_lines(data, path, report) if e.get("type") != events.OPEN])
+        parsed = parse_lines(data, path, report)
+        if parsed and parsed[0].get("type") == events.OPEN:  # a file's first line
+            parsed = parsed[1:]
+        files.append(parsed)
         if reports is not None:
             reports.append(report)
     if len(files) == 1:
         only = files[0]
-        times = [e.get("time") for e in only]
         try:
+            times = list(map(_get_time, only))
             in_order = sorted(times) == times  # the usual case (linear on sorted data)
-        except TypeError:  # a missing or non-numeric time
+        except (KeyError, TypeError):  # a missing or non-numeric time
             in_order = False
         if in_order and (not times or isinstance(times[0], (int, float))):
             return only, None
@@ -163,7 +174,10 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     metrics_type = events.METRICS
-    is_metric = [event.get("type") == metrics_type for event in merged]
+    try:
+        is_metric = list(map(partial(eq, metrics_type), map(_get_type, merged)))
+    except KeyError:  # an event without a type (unknown: ignored below)
+        is_metric = [event.get("type") == metrics_type for event in merged]
     if metrics:
         series = _fold_metrics(list(compress(merged, is_metric)), run.problems)
     for position in [i for i, flag in enumerate(is_metric) if not flag]:
@@ -244,9 +258,9 @@ def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
     if not mevents:
         return {}
     try:
-        steps = [e["step"] for e in mevents]
-        valuess = [e["values"] for e in mevents]
-        times = [e.get("time") for e in mevents]
+        steps = list(map(_get_step, mevents))
+        valuess = list(map(_get_values, mevents))
+        times = list(map(_get_time, mevents))
     except KeyError:
         return _fold_metrics_checked(mevents, problems)
     # C-level checks (set(map(...))) rather than Python loops: this is the hot path
