@@ -111,3 +111,24 @@ def test_committed_v1_store_still_reads() -> None:
     df = tr.load_runs(store=root)
     assert len(df) >= 6
     assert set(df["status"]) == {"FINISHED"}
+
+
+def test_odd_but_valid_json_lines_are_counted_not_fatal(tmp_path: Path) -> None:
+    root = _store(tmp_path)
+    path = root / "runs" / RID / "events-a.jsonl"
+    _write(path, [
+        {"type": "open", "format": 1, "writer": "a", "time": 1.0},
+        {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "n",
+         "context": {}},
+        {"no_type": 1, "time": 1.5},
+        {"type": "metrics", "step": 0, "values": {"m": 1.0}},  # no time
+        {"type": "metrics", "time": 2.0, "step": "x", "values": {"m": 2.0}},  # bad step
+        {"type": "metrics", "time": 2.5, "step": 1, "values": {"m": "bad"}},  # bad value
+        {"type": "metrics", "time": 3.0, "step": 2, "values": {"m": 3.0, "k": "NaN"}},
+        {"type": "run.end", "time": 4.0, "status": "FINISHED", "error": None},
+    ])
+    run = read_run(Store(root), RID)
+    assert run.metrics["m"].steps == [0, 2] and run.metrics["m"].values == [1.0, 3.0]
+    assert run.problems.corrupt_lines == 2
+    assert run.problems.unknown_events == 1
+    assert run.status == "FINISHED"
