@@ -179,6 +179,16 @@ class LocalStorage:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
 
+    def read_tail(self, rel: str, size: int) -> tuple[bytes, int]:
+        """The last ``size`` bytes of file ``rel`` and the file's whole length."""
+        path = self._path(rel)
+        if not self._is_regular(rel):
+            raise FileNotFoundError(rel)
+        with open(path, "rb") as fh:
+            length = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, length - size))
+            return fh.read(), length
+
     # writing -------------------------------------------------------------
     def open_append(self, rel: str) -> AppendHandle:
         """An append-only handle for a new file ``rel`` (created on first write)."""

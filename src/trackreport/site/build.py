@@ -331,12 +331,7 @@ def store_last_event(store: Store) -> float | None:
         files.extend(store.run_event_files(run_id))
     for rel in files:
         try:
-            path = store.storage.local_path(rel)
-            with open(path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                length = fh.tell()
-                fh.seek(max(0, length - 65536))
-                tail = fh.read()
+            tail, length = store.storage.read_tail(rel, 65536)
         except (OSError, ValueError):
             continue
         if length > len(tail):
