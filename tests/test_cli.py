@@ -126,3 +126,25 @@ def test_help_for_every_command() -> None:
         assert command.help, f"{name} has no help"
         res = invoke(name, "--help")
         assert res.exit_code == 0 and "Usage" in res.output
+
+
+def test_build_command_line(filled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    res = invoke("build", "--store", str(filled), "--out", str(out), "--title", "Team <results>")
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("Built 2 experiments, 4 runs, ") and "index.html" in res.output
+    assert "Team &lt;results&gt;" in (out / "index.html").read_text("utf-8")
+    # quiet when not on a terminal: one line, no progress bar
+    assert len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "parent"])
+def test_build_refuses_an_out_that_overlaps_the_store(filled: Path, where: str) -> None:
+    out = {"same": filled, "inside": filled / "site", "parent": filled.parent}[where]
+    proc = subprocess.run([sys.executable, "-m", "trackreport", "build", "--store", str(filled),
+                           "--out", str(out)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": SRC})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+    assert "store" in proc.stderr
+    assert not (filled / "site").exists() and not (filled / "index.html").exists()
