@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .reader import iter_runs, read_run
+from .reader import iter_runs, no_gc, read_run
 from .records import Run
 from .store import Store
 
@@ -84,7 +84,8 @@ def runs_frame(store: Store, experiment: str | None = None, filter: str | None =
     bad = [s for s in stats if s not in ("min", "max")]
     if bad:
         raise ValueError(f"metric_stats takes 'min' and/or 'max', got {bad[0]!r}")
-    rows = [run_row(run, stats) for run in iter_runs(store, experiment=experiment)]
+    with no_gc():
+        rows = [run_row(run, stats) for run in iter_runs(store, experiment=experiment)]
     df = rows_frame(rows)
     if filter:
         from .filters import apply_filter
@@ -98,8 +99,7 @@ def metrics_frame(store: Store, run_ids: list[str] | None = None, keys: list[str
                   experiment: str | None = None) -> pd.DataFrame:
     """The ``load_metrics`` DataFrame: one row per logged value."""
     wanted = set(keys) if keys is not None else None
-    ids: list[str] = []
-    keycol: list[str] = []
+    labels: list[tuple[str, str, int]] = []  # (run_id, key, number of values)
     steps: list[np.ndarray] = []
     values: list[np.ndarray] = []
     times: list[np.ndarray] = []
@@ -107,28 +107,27 @@ def metrics_frame(store: Store, run_ids: list[str] | None = None, keys: list[str
         runs: Iterable[Run] = (read_run(store, rid) for rid in run_ids)
     else:
         runs = iter_runs(store, experiment=experiment)
-    for run in runs:
-        if experiment is not None and run.experiment != experiment:
-            continue
-        for key, series in run.metrics.items():
-            if wanted is not None and key not in wanted:
+    with no_gc():
+        for run in runs:
+            if experiment is not None and run.experiment != experiment:
                 continue
-            n = len(series.steps)
-            ids.append((run.run_id, n))  # type: ignore[arg-type]
-            keycol.append((key, n))  # type: ignore[arg-type]
-            steps.append(np.asarray(series.steps, dtype=np.int64))
-            values.append(np.asarray(series.values, dtype=np.float64))
-            times.append(np.asarray(series.times, dtype=np.float64))
+            for key, series in run.metrics.items():
+                if wanted is not None and key not in wanted:
+                    continue
+                labels.append((run.run_id, key, len(series.steps)))
+                steps.append(np.asarray(series.steps, dtype=np.int64))
+                values.append(np.asarray(series.values, dtype=np.float64))
+                times.append(np.asarray(series.times, dtype=np.float64))
     if not steps:
         return pd.DataFrame({"run_id": pd.Series([], dtype=object),
                              "key": pd.Series([], dtype=object),
                              "step": pd.Series([], dtype=np.int64),
                              "value": pd.Series([], dtype=np.float64),
                              "time": pd.Series([], dtype=np.float64)})
+    counts = [n for _, _, n in labels]
     return pd.DataFrame({
-        "run_id": np.repeat(np.array([i for i, _ in ids], dtype=object), [n for _, n in ids]),
-        "key": np.repeat(np.array([k for k, _ in keycol], dtype=object),
-                         [n for _, n in keycol]),
+        "run_id": np.repeat(np.array([r for r, _, _ in labels], dtype=object), counts),
+        "key": np.repeat(np.array([k for _, k, _ in labels], dtype=object), counts),
         "step": np.concatenate(steps),
         "value": np.concatenate(values),
         "time": np.concatenate(times),
