@@ -127,7 +127,7 @@ def _plain(value: Any, fmt: str) -> Any:
             return None
         seconds = value.total_seconds()
         if fmt == "table":
-            from .inspect import duration_text
+            from .inspection import duration_text
 
             return duration_text(seconds)
         return seconds
@@ -151,7 +151,7 @@ def show_cmd(run_id: str, store: Path, as_json: bool) -> None:
     """Everything about one run (RUN_ID may be a unique prefix)."""
     import orjson
 
-    from .inspect import resolve_run_id, run_summary
+    from .inspection import resolve_run_id, run_summary
     from .reader import read_run
 
     st = open_store(store)
@@ -213,7 +213,7 @@ def check_cmd(store: Path) -> None:
 
     Exits 1 when a corrupt line is found; a torn last line alone exits 0.
     """
-    from .inspect import check_store
+    from .inspection import check_store
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
