@@ -148,3 +148,15 @@ def test_build_refuses_an_out_that_overlaps_the_store(filled: Path, where: str) 
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
     assert "store" in proc.stderr
     assert not (filled / "site").exists() and not (filled / "index.html").exists()
+
+
+def test_warnings_are_one_plain_line(filled: Path, tmp_path: Path) -> None:
+    events = sorted((filled / "runs").glob("*/events-*.jsonl"))[0]
+    with events.open("ab") as fh:
+        fh.write(b'{"type": "metrics", "ti')  # a run still being written
+    proc = subprocess.run([sys.executable, "-m", "trackreport", "runs", "--store", str(filled),
+                           "--format", "csv", "--columns", "run_name"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": SRC})
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("warning: ") and "torn last line" in proc.stderr
+    assert "reader.py" not in proc.stderr and "Warning" not in proc.stderr

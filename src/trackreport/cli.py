@@ -294,7 +294,14 @@ def _progress_bar() -> Callable[[int, int], None]:
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit 1, never a traceback."""
     logging.getLogger("trackreport").addHandler(logging.StreamHandler())
+    warnings.showwarning = _show_warning
     cli(prog_name="trackreport")
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Warnings (a torn line in a run still being written, ...) as one plain line."""
+    click.echo(f"warning: {_one_line(str(message))}", err=True)
 
 
 def _one_line(text: str) -> str:
