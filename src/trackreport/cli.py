@@ -127,9 +127,9 @@ def _plain(value: Any, fmt: str) -> Any:
             return None
         seconds = value.total_seconds()
         if fmt == "table":
-            from .inspection import duration_text
+            from .site.format import duration
 
-            return duration_text(seconds)
+            return duration(seconds)
         return seconds
     if value is pd.NaT:
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from .errors import RunNotFoundError, TrackreportError
 from .reader import FileReport, file_report, read_run
 from .records import RUNNING, Run
+from .site.format import duration, iso
 from .store import Store
 
 
@@ -26,30 +26,6 @@ def resolve_run_id(store: Store, prefix: str) -> str:
     raise RunNotFoundError(f"{prefix!r} matches {len(matches)} runs; give more of the id")
 
 
-def iso(ts: float | None) -> str:
-    """Unix seconds as ISO 8601 UTC (empty for None)."""
-    if ts is None:
-        return ""
-    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def duration_text(seconds: float | None) -> str:
-    """Seconds as '4 min 12 s'."""
-    if seconds is None or math.isnan(seconds):
-        return ""
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.3g} s" if seconds < 10 else f"{seconds:.0f} s"
-    minutes, sec = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {sec} s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
-
-
 def run_summary(run: Run) -> dict[str, Any]:
     """Everything about one run as plain data (for ``trackreport show``)."""
     metrics = {}
@@ -62,7 +38,7 @@ def run_summary(run: Run) -> dict[str, Any]:
     return {
         "run_id": run.run_id, "name": run.name, "experiment": run.experiment,
         "status": run.status, "error": run.error, "start_time": iso(run.start_time),
-        "end_time": iso(run.end_time), "duration": duration_text(run.duration),
+        "end_time": iso(run.end_time), "duration": duration(run.duration),
         "parent_run_id": run.parent_run_id, "params": dict(sorted(run.params.items())),
         "metrics": metrics, "tags": dict(sorted(run.tags.items())),
         "notes": [n.markdown for n in run.notes],

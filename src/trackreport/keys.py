@@ -6,7 +6,6 @@ names the offending value and what is allowed. Nothing here writes.
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 from typing import Any
@@ -102,11 +101,6 @@ def check_artifact_path(path: object, what: str = "artifact path") -> str:
     if len(joined) > 1000:
         raise InvalidKeyError(f"{what} {joined[:40]!r}... is too long (at most 1000 characters)")
     return joined
-
-
-def is_finite(value: float) -> bool:
-    """True unless value is NaN or infinite."""
-    return math.isfinite(value)
 
 
 def _short_repr(value: Any) -> str:

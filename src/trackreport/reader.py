@@ -385,11 +385,3 @@ def file_report(store: Store, path: str) -> tuple[FileReport, list[dict[str, Any
     return report, parsed
 
 
-def problems_summary(reports: Iterable[FileReport]) -> ReadProblems:
-    """Totals over file reports."""
-    total = ReadProblems()
-    for report in reports:
-        total.torn_lines += int(report.torn_last_line)
-        total.corrupt_lines += len(report.corrupt_lines)
-        total.unknown_events += sum(report.unknown_events.values())
-    return total

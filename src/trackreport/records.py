@@ -6,7 +6,6 @@ the site builder share them without importing pandas.
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,6 @@ RUNNING = "RUNNING"
 FINISHED = "FINISHED"
 FAILED = "FAILED"
 KILLED = "KILLED"
-STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
 
 
 @dataclass
@@ -22,7 +20,7 @@ class MetricSeries:
     """Every logged value of one metric of one run, sorted by step (then time).
 
     ``steps``/``values``/``times`` are parallel lists; ``values`` may hold NaN and
-    +-inf. When one step was logged twice the later value wins.
+    +-inf. A step logged twice keeps both values, in the order they were logged.
     """
 
     key: str
@@ -114,13 +112,6 @@ class Run:
         if self.start_time is None or self.end_time is None:
             return None
         return max(0.0, self.end_time - self.start_time)
-
-    @property
-    def start_datetime(self) -> _dt.datetime | None:
-        """Start time as an aware UTC datetime."""
-        if self.start_time is None:
-            return None
-        return _dt.datetime.fromtimestamp(self.start_time, tz=_dt.timezone.utc)
 
 
 @dataclass

@@ -140,29 +140,6 @@ class LocalStorage:
             return False
         return stat.S_ISREG(mode)
 
-    def walk_files(self, rel: str) -> Iterator[tuple[str, int]]:
-        """(relative path, size) of every regular file below ``rel``, sorted.
-
-        Symbolic links are never followed nor listed.
-        """
-        base = self._path(rel)
-        if not base.is_dir() or base.is_symlink():
-            return
-        stack = [rel]
-        files: list[tuple[str, int]] = []
-        while stack:
-            current = stack.pop()
-            for name in self.list_dir(current):
-                child = f"{current}/{name}"
-                try:
-                    st = os.lstat(self._path(child))
-                except OSError:
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(child)
-                elif stat.S_ISREG(st.st_mode):
-                    files.append((child, st.st_size))
-        yield from sorted(files)
 
     def size(self, rel: str) -> int:
         """Size in bytes of the regular file ``rel``."""
@@ -194,9 +171,6 @@ class LocalStorage:
         """An append-only handle for a new file ``rel`` (created on first write)."""
         return AppendHandle(self._path(rel))
 
-    def makedirs(self, rel: str) -> None:
-        """Create folder ``rel`` and its parents."""
-        self._path(rel).mkdir(parents=True, exist_ok=True)
 
     def create_exclusive(self, rel: str, data: bytes) -> bool:
         """Write ``data`` to a new file ``rel``; False (and no write) if it exists."""

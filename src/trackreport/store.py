@@ -96,9 +96,6 @@ class Store:
         """Every run id in the store, sorted (that is, by start time)."""
         return [name for name in self.storage.list_dir(RUNS) if _RUN_ID.match(name)]
 
-    def has_run(self, run_id: str) -> bool:
-        """True when the run's folder holds at least one events file."""
-        return bool(self.storage.list_event_files(self.run_dir(check_run_id(run_id))))
 
     def run_event_files(self, run_id: str) -> list[str]:
         """The run's event files, sorted."""
