@@ -253,6 +253,9 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> N
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
         result = build_site(store, out, theme=theme, title=title, progress=progress)
+    except OSError as exc:  # a disk that fills up or goes away mid-build
+        raise click.ClickException(
+            f"cannot build the site into {str(out)!r}: {exc.strerror or exc}") from None
     finally:
         if progress is not None:
             progress(-1, -1)

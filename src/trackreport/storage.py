@@ -7,7 +7,10 @@ store on object storage (DESIGN.md section 8) implements the same methods with
 create-only segment objects instead of appends.
 
 Paths given to a Storage are relative POSIX paths inside the store. They never
-contain ``..`` and the storage never follows a symbolic link out of the store.
+contain ``..`` and the storage never follows a symbolic link out of the store:
+every path it reads or lists is resolved first, and one whose real path lies
+outside the store's real path is refused (listings skip it with an
+``UnsafePathWarning``). A symbolic link that stays inside the store is followed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +36,15 @@ def _check_rel(rel: str) -> str:
     if rel.startswith("/") or ".." in parts or "\\" in rel or "\x00" in rel:
         raise UnsafePathError(f"path {rel!r} is not a relative path inside the store")
     return rel
+
+
+class UnsafePathWarning(UserWarning):
+    """Something in the store was skipped: a symbolic link leading outside it."""
+
+
+def _warn_outside(rel: str) -> None:
+    warnings.warn(f"skipped {rel}: a symbolic link leading outside the store",
+                  UnsafePathWarning, stacklevel=3)
 
 
 class AppendHandle:
@@ -102,66 +115,91 @@ class LocalStorage:
             self._real_root = self.root.resolve()
         return self._real_root
 
-    def local_path(self, rel: str) -> Path:
-        """The file-system path of ``rel``, refusing symlinks that lead out of the store."""
-        path = self._path(rel)
-        real = path.resolve()
+    def _resolve(self, rel: str) -> Path:
+        """The real path of ``rel``; UnsafePathError when it lies outside the store."""
+        real = Path(os.path.realpath(self._path(rel)))
         root = self._real()
         if real != root and root not in real.parents:
-            raise UnsafePathError(f"{rel!r} leads outside the store")
-        return path
+            raise UnsafePathError(f"{rel!r} leads outside the store (a symbolic link)")
+        return real
+
+    def _regular(self, rel: str) -> Path:
+        """The real path of the regular file ``rel`` (FileNotFoundError if it is none)."""
+        real = self._resolve(rel)
+        try:
+            mode = os.stat(real).st_mode
+        except OSError:
+            raise FileNotFoundError(rel) from None
+        if not stat.S_ISREG(mode):
+            raise FileNotFoundError(rel)
+        return real
+
+    def local_path(self, rel: str) -> Path:
+        """The file-system path of ``rel``, refusing symlinks that lead out of the store."""
+        self._resolve(rel)
+        return self._path(rel)
 
     # queries -------------------------------------------------------------
     def exists(self, rel: str) -> bool:
-        """True when ``rel`` exists (as a file or folder)."""
-        return self._path(rel).exists()
+        """True when ``rel`` exists (as a file or folder) inside the store."""
+        try:
+            return self._resolve(rel).exists()
+        except UnsafePathError:
+            return False
 
     def list_dir(self, rel: str) -> list[str]:
-        """Sorted names of the entries directly inside folder ``rel`` ([] if missing)."""
+        """Sorted names of the entries directly inside folder ``rel`` ([] if missing).
+
+        A folder that is a symbolic link leading outside the store is not
+        listed (a warning says so).
+        """
         try:
-            return sorted(os.listdir(self._path(rel)))
+            return sorted(os.listdir(self._resolve(rel)))
+        except UnsafePathError:
+            _warn_outside(rel)
+            return []
         except (FileNotFoundError, NotADirectoryError):
             return []
 
     def list_event_files(self, rel: str) -> list[str]:
-        """Sorted relative paths of the ``events-*.jsonl`` files in folder ``rel``."""
+        """Sorted relative paths of the ``events-*.jsonl`` files in folder ``rel``.
+
+        Only regular files inside the store count; a symbolic link leading
+        outside it is skipped with a warning.
+        """
         out = []
         for name in self.list_dir(rel):
             if name.startswith("events-") and name.endswith(".jsonl"):
                 path = f"{rel}/{name}" if rel else name
-                if self._is_regular(path):
-                    out.append(path)
+                try:
+                    self._regular(path)
+                except UnsafePathError:
+                    _warn_outside(path)
+                    continue
+                except FileNotFoundError:
+                    continue
+                out.append(path)
         return out
-
-    def _is_regular(self, rel: str) -> bool:
-        try:
-            mode = os.lstat(self._path(rel)).st_mode
-        except OSError:
-            return False
-        return stat.S_ISREG(mode)
-
 
     def size(self, rel: str) -> int:
         """Size in bytes of the regular file ``rel``."""
-        return os.lstat(self._path(rel)).st_size
+        return os.stat(self._regular(rel)).st_size
 
     # reading -------------------------------------------------------------
     def read_bytes(self, rel: str, limit: int | None = None) -> bytes:
-        """The bytes of file ``rel`` (at most ``limit``), never through a symlink."""
-        path = self._path(rel)
-        if not self._is_regular(rel):
-            if path.is_symlink():
-                raise UnsafePathError(f"{rel!r} is a symbolic link; not read")
-            raise FileNotFoundError(rel)
-        with open(path, "rb") as fh:
+        """The bytes of file ``rel`` (at most ``limit``), never from outside the store.
+
+        Raises:
+            UnsafePathError: ``rel`` (or a folder on its way) is a symbolic link
+                leading outside the store.
+            FileNotFoundError: ``rel`` is not a regular file.
+        """
+        with open(self._regular(rel), "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
 
     def read_tail(self, rel: str, size: int) -> tuple[bytes, int]:
         """The last ``size`` bytes of file ``rel`` and the file's whole length."""
-        path = self._path(rel)
-        if not self._is_regular(rel):
-            raise FileNotFoundError(rel)
-        with open(path, "rb") as fh:
+        with open(self._regular(rel), "rb") as fh:
             length = fh.seek(0, os.SEEK_END)
             fh.seek(max(0, length - size))
             return fh.read(), length

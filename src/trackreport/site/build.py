@@ -20,7 +20,6 @@ import math
 import os
 import re
 import shlex
-import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,7 +35,9 @@ from ..reader import iter_runs, parse_lines, read_experiments
 from ..records import FAILED, FINISHED, KILLED, RUNNING, Experiment, Run
 from ..store import Store
 from . import format as fmt
+from .csvsafe import formula_safe
 from .notes import first_paragraph, json_script, json_text, render_markdown
+from .output import SITE_MARKER, staged_output
 from .pages import (
     CSP,
     Artifact,
@@ -64,7 +65,6 @@ from .previews import ArtifactBuilder
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import SlugRegistry, relative, root_of, run_slug, slugify
 
-SITE_MARKER = ".trackreport-site"
 _MARKER_TEXT = (
     "This folder is a site built by trackreport (trackreport build).\n"
     "A new build replaces everything in it.\n"
@@ -289,40 +289,6 @@ class SiteWriter:
         return len(self._seen)
 
 
-def _inside(child: Path, parent: Path) -> bool:
-    return child == parent or parent in child.parents
-
-
-def prepare_output(store: Store, out: Path) -> Path:
-    """Check ``out`` against the store and empty a previous build there; returns its path."""
-    store_real = Path(os.path.realpath(store.root))
-    out_real = Path(os.path.realpath(out))
-    if out_real == store_real:
-        raise BuildError(f"--out {str(out)!r} is the store itself; choose another folder")
-    if _inside(out_real, store_real):
-        raise BuildError(f"--out {str(out)!r} is inside the store; choose a folder outside it")
-    if _inside(store_real, out_real):
-        raise BuildError(f"--out {str(out)!r} contains the store; choose a folder beside it")
-    if out_real.exists():
-        if not out_real.is_dir():
-            raise BuildError(f"--out {str(out)!r} exists and is not a folder")
-        entries = sorted(os.listdir(out_real))
-        if entries:
-            if SITE_MARKER not in entries or not (out_real / SITE_MARKER).is_file():
-                raise BuildError(
-                    f"--out {str(out)!r} is a folder that is not empty and was not made by "
-                    "trackreport build; choose an empty or new folder"
-                )
-            for name in entries:
-                path = out_real / name
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-    out_real.mkdir(parents=True, exist_ok=True)
-    return out_real
-
-
 def store_last_event(store: Store) -> float | None:
     """The latest event time in the store, from the tail of every events file."""
     latest: float | None = None
@@ -371,8 +337,10 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
 
     Args:
         store: the store folder (or a Store).
-        out: output folder; created if missing. A previous trackreport site there
-            is replaced; any other non-empty folder is refused.
+        out: output folder; created if missing. The site is built in a folder
+            beside it and replaces a previous trackreport site there only when
+            complete (a failed build leaves the old site); any other non-empty
+            folder is refused.
         theme: ``"default"``, or a theme folder overriding some default templates
             and static files.
         title: the site title (default "Experiments").
@@ -380,16 +348,17 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
 
     Raises:
         BuildError: ``out`` is, is inside, or contains the store; ``out`` is a
-            non-empty folder that is not a previous build; unknown theme.
+            non-empty folder that is not a previous build; ``out`` cannot be
+            written; unknown theme.
         StoreFormatError: ``store`` is not a trackreport store.
     """
     started = time.perf_counter()
     st = store if isinstance(store, Store) else Store(store)
     st.check_format()
     resolved_theme = resolve_theme(theme)
-    out_path = prepare_output(st, Path(out))
-    builder = _Builder(st, out_path, resolved_theme, title or DEFAULT_TITLE, progress)
-    builder.build()
+    with staged_output(st, Path(out)) as staging:
+        builder = _Builder(st, staging, resolved_theme, title or DEFAULT_TITLE, progress)
+        builder.build()
     index = Path(out) / "index.html"
     return BuildResult(experiments=builder.experiment_count, runs=len(builder.summaries),
                        pages=builder.pages, seconds=time.perf_counter() - started,
@@ -1269,13 +1238,16 @@ def _export(column: str, value: Any) -> Any:
 
 
 def runs_csv(rows: list[dict[str, Any]]) -> str:
-    """Runs as CSV with the columns of ``load_runs``; times ISO 8601 UTC, duration in seconds."""
+    """Runs as CSV with the columns of ``load_runs``; times ISO 8601 UTC, duration in seconds.
+
+    Cells a spreadsheet would run as a formula get a leading ``'`` (see ``csvsafe``).
+    """
     columns = _columns(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([formula_safe(c) for c in columns])
     for row in rows:
-        writer.writerow([_cell(_export(c, row.get(c))) for c in columns])
+        writer.writerow([formula_safe(_cell(_export(c, row.get(c)))) for c in columns])
     return buffer.getvalue()
 
 

@@ -17,6 +17,7 @@ import copy
 import functools
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,10 @@ _SCHEME_LARGE = "tableau20"
 # in) gets no label. The expression holds no user data.
 STEP_LABEL = "datum.value % 1 ? '' : format(datum.value, ',')"
 
-_VEGA_SCHEMA_PREFIX = "https://vega.github.io/schema/"
+_VEGALITE_SCHEMA_RE = re.compile(r"https://vega\.github\.io/schema/vega-lite/v[0-9][0-9.]*\.json")
+VEGALITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+# Top-level keys of a full Vega spec that Vega-Lite does not have.
+_VEGA_ONLY_KEYS = ("marks", "signals", "scales", "axes", "legends", "projections")
 
 
 @dataclass
@@ -769,6 +773,18 @@ def parallel_coordinates(
 _CONTAINER_VIEWS = ("hconcat", "vconcat", "concat", "facet", "repeat")
 
 
+def is_vegalite(spec: dict[str, Any]) -> bool:
+    """True for a Vega-Lite spec; False for a full Vega spec (which the site does not draw).
+
+    A ``$schema`` naming a library decides (as in vega-embed); without one, a
+    spec with a top-level key only Vega has (``marks``, ``signals``, ...) is Vega.
+    """
+    schema = spec.get("$schema")
+    if isinstance(schema, str) and re.search(r"/schema/[\w-]+/[\w.-]+\.json$", schema):
+        return re.search(r"/schema/vega-lite/[\w.-]+\.json$", schema) is not None
+    return not any(key in spec for key in _VEGA_ONLY_KEYS)
+
+
 def vegalite_artifact(spec: dict[str, Any]) -> dict[str, Any]:
     """Make a logged (user-supplied) Vega-Lite spec safe to draw on a page.
 
@@ -776,7 +792,10 @@ def vegalite_artifact(spec: dict[str, Any]) -> dict[str, Any]:
     ``data.url`` (the data becomes empty), ``href`` channels and mark
     properties, ``url`` channels and image marks that load a url, and a
     ``$schema`` that is not a vega.github.io URL. Sets ``width`` to
-    ``"container"`` for single and layered views. The input is not changed.
+    ``"container"`` for single and layered views. The ``$schema`` is always a
+    Vega-Lite one, so the browser never reads the spec as full Vega (check
+    :func:`is_vegalite` first: a Vega spec is not made safe here). The input is
+    not changed.
 
     Args:
         spec: a Vega-Lite spec as logged (e.g. by ``log_figure`` with altair).
@@ -788,8 +807,8 @@ def vegalite_artifact(spec: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(cleaned, dict):
         return {}
     schema = cleaned.get("$schema")
-    if not (isinstance(schema, str) and schema.startswith(_VEGA_SCHEMA_PREFIX)):
-        cleaned.pop("$schema", None)
+    if not (isinstance(schema, str) and _VEGALITE_SCHEMA_RE.fullmatch(schema)):
+        cleaned["$schema"] = VEGALITE_SCHEMA
     if not any(key in cleaned for key in _CONTAINER_VIEWS):
         cleaned["width"] = "container"
     return cleaned

@@ -1,10 +1,14 @@
 """Artifacts on the run page: the file tree, copies in the site, and previews.
 
 Files are read through the store's storage, which never follows a symbolic
-link out of the store. HTML, XHTML, SVG and XML files (and scripts) are copied
-into the site with an added ``.txt`` suffix, so a browser never renders them
-as documents of the site's origin; HTML is previewed only in a sandboxed
-``<iframe srcdoc>`` and SVG only as an ``<img>`` with a ``data:`` URI.
+link out of the store (such an artifact is listed, not copied, with a warning).
+Only files whose extension is known to be inert (images but SVG, tables, text,
+JSON, markdown, array and model files, PDF, archives: ``INERT_EXTENSIONS``)
+keep their name in the site; every other file, HTML, SVG, XML and scripts
+included, is stored with an added ``.txt`` suffix, so a browser never renders
+it as a document of the site's origin or from ``file://``. HTML is previewed
+only in a sandboxed ``<iframe srcdoc>`` and SVG only as an ``<img>`` with a
+``data:`` URI. Full Vega specs (not Vega-Lite) are shown as code, not drawn.
 """
 
 from __future__ import annotations
@@ -14,15 +18,17 @@ import csv
 import io
 import json
 import posixpath
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..records import ArtifactRecord
+from ..storage import UnsafePathError, UnsafePathWarning
 from ..store import Store
 from . import format as fmt
 from .notes import json_script, render_markdown
 from .pages import Artifact, Chart, Preview
-from .urls import file_segment
+from .urls import file_segment, short_hash
 
 VEGALITE = "application/vnd.vegalite.v5+json"
 COPY_LIMIT = 50_000_000
@@ -38,6 +44,22 @@ SOURCE_BYTES = 200_000
 SOURCE_LINES = 2_000
 TABLE_ROWS = 20
 TABLE_COLUMNS = 30
+
+INERT_EXTENSIONS = frozenset({
+    # images a browser only draws (not SVG, which is a document with script)
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico",
+    # tables, text, data
+    "csv", "tsv", "txt", "log", "json", "jsonl", "md", "yaml", "yml",
+    "parquet", "npy", "npz", "arrow", "feather",
+    # models
+    "pkl", "joblib", "skops", "pt", "pth", "onnx", "safetensors", "h5", "ckpt",
+    # PDF opens in the browser's own viewer, apart from the site's pages
+    "pdf",
+    # archives
+    "zip", "gz", "tar",
+})
+"""Extensions of files copied into the site under their own name; others get ``.txt``."""
+RENAMED_SUFFIX = ".txt"
 
 _IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"}
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp")
@@ -81,15 +103,86 @@ def is_dangerous(path: str, media_type: str) -> bool:
             or kind.endswith("+xml"))
 
 
+def extension(path: str) -> str:
+    """The lowercased extension of the last segment of ``path`` ('' when none)."""
+    name = posixpath.basename(path)
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+def keeps_name(path: str, media_type: str) -> bool:
+    """True when the artifact is copied under its own name (an inert extension and type)."""
+    return extension(path) in INERT_EXTENSIONS and not is_dangerous(path, media_type)
+
+
 def site_path_of(run_dir: str, artifact_path: str, media_type: str) -> tuple[str, str, bool]:
-    """(site path, download name, dangerous) of an artifact of the run at ``run_dir``."""
+    """(site path, download name, dangerous) of an artifact of the run at ``run_dir``.
+
+    A file that does not keep its name (see :func:`keeps_name`) gets ``.txt``
+    added. Names that collide with another artifact's are made distinct by
+    :func:`site_paths`.
+    """
     segments = [file_segment(s) for s in artifact_path.split("/")]
     dangerous = is_dangerous(artifact_path, media_type)
     name = posixpath.basename(artifact_path)
-    if dangerous:
-        segments[-1] += ".txt"
-        name += ".txt"
+    if not keeps_name(artifact_path, media_type):
+        segments[-1] += RENAMED_SUFFIX
+        name += RENAMED_SUFFIX
     return posixpath.join(run_dir, "files", *segments), name, dangerous
+
+
+def _disambiguated(site_path: str, artifact_path: str) -> str:
+    """``site_path`` with a hash of the artifact path before its last extension."""
+    folder, name = posixpath.split(site_path)
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    tag = short_hash(artifact_path, 12)
+    return posixpath.join(folder, f"{stem}-{tag}.{ext}" if ext else f"{stem}-{tag}")
+
+
+def site_paths(run_dir: str, records: Iterable[ArtifactRecord]
+               ) -> dict[str, tuple[str, str, bool]]:
+    """:func:`site_path_of` for every artifact of a run, with distinct site paths.
+
+    When two artifacts would land on one site path (``report.html`` becomes
+    ``report.html.txt``, next to a logged ``report.html.txt``), or a file on a
+    folder of another, the file whose name was kept as logged keeps the path
+    and the others get a hash of their artifact path added. The result depends
+    on the set of paths only, not on their order; comparisons ignore case.
+    """
+    by_path = {r.path: r for r in records}
+    planned = {p: site_path_of(run_dir, p, by_path[p].media_type) for p in sorted(by_path)}
+    for _ in range(3):
+        folders = {posixpath.dirname(site).lower()
+                   for site, _, _ in planned.values()}
+        folders = {f for folder in folders for f in _prefixes(folder)}
+        owners: dict[str, list[str]] = {}
+        for path, (site, _, _) in planned.items():
+            owners.setdefault(site.lower(), []).append(path)
+        clashes = False
+        for site_lower, paths in owners.items():
+            on_folder = site_lower in folders
+            if len(paths) == 1 and not on_folder:
+                continue
+            clashes = True
+            kept = sorted(paths, key=lambda p: (not _as_logged(planned[p][0], p), p))
+            losers = paths if on_folder else kept[1:]
+            for path in losers:
+                site, name, dangerous = planned[path]
+                planned[path] = (_disambiguated(site, path), name, dangerous)
+        if not clashes:
+            break
+    return planned
+
+
+def _prefixes(folder: str) -> list[str]:
+    parts = folder.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _as_logged(site_path: str, artifact_path: str) -> bool:
+    return posixpath.basename(site_path) == posixpath.basename(artifact_path)
 
 
 class ArtifactBuilder:
@@ -106,6 +199,11 @@ class ArtifactBuilder:
         self.write = write
         self.relative = relative
         self.chart_ids = chart_ids
+        self._paths: dict[str, tuple[str, str, bool]] = {}
+
+    def plan(self, records: Iterable[ArtifactRecord]) -> None:
+        """Choose the site paths of all the run's artifacts at once (distinct, stable)."""
+        self._paths = site_paths(self.run_dir, records)
 
     # reading -----------------------------------------------------------------
     def _read(self, record: ArtifactRecord, limit: int | None = None) -> bytes | None:
@@ -117,23 +215,36 @@ class ArtifactBuilder:
 
     def copy(self, record: ArtifactRecord) -> tuple[str, str, bool, str]:
         """Copy one artifact into the site: (relative URL or '', download name, dangerous, note)."""
-        site_path, name, dangerous = site_path_of(self.run_dir, record.path, record.media_type)
+        site_path, name, dangerous = self._paths.get(record.path) or site_path_of(
+            self.run_dir, record.path, record.media_type)
         if record.size > COPY_LIMIT:
             return "", name, dangerous, (
                 f"Too large to include in the site ({fmt.size(record.size)}); "
                 "it stays in the store.")
-        data = self._read(record)
+        rel = self.store.artifact_path(self.run_id, record.path)
+        try:
+            data: bytes | None = self.store.storage.read_bytes(rel)
+        except UnsafePathError:
+            warnings.warn(f"skipped {rel}: a symbolic link leading outside the store",
+                          UnsafePathWarning, stacklevel=2)
+            return "", name, dangerous, ("Not included: in the store it is a link to a "
+                                         "file outside the store.")
+        except (OSError, ValueError):
+            data = None
         if data is None:
             return "", name, dangerous, "Missing from the store (or not a regular file)."
         self.write(site_path, data)
         note = ""
         if dangerous:
             note = "Saved with a .txt ending: the site never opens HTML, SVG or XML files."
+        elif name.endswith(RENAMED_SUFFIX) and not record.path.endswith(RENAMED_SUFFIX):
+            note = "Saved with a .txt ending: the site keeps only known file types as they are."
         return self.relative(site_path, self.page_path), name, dangerous, note
 
     # tree --------------------------------------------------------------------
     def tree(self, records: list[ArtifactRecord], skip: set[str] | None = None) -> list[Artifact]:
         """Folder and file rows, depth-first, folders before files, each level sorted."""
+        self.plan(records)
         root: dict = {}
         for record in records:
             if skip and record.path in skip:
@@ -296,6 +407,12 @@ class ArtifactBuilder:
             return Preview(kind="none", note="This chart spec is not a JSON object.")
         from . import charts
 
+        if not charts.is_vegalite(spec):  # full Vega: data URLs, images, signals; not drawn
+            text = json.dumps(spec, indent=2, ensure_ascii=False)
+            lines = text.split("\n")
+            return Preview(kind="text", text="\n".join(lines[:TEXT_LINES]),
+                           truncated=len(lines) > TEXT_LINES,
+                           note="A Vega chart spec (not Vega-Lite): shown as code, not drawn.")
         clean = charts.vegalite_artifact(spec)
         title = posixpath.basename(record.path)
         chart = Chart(id=self.chart_ids(), title=title, spec=json_script(clean))

@@ -1,0 +1,122 @@
+"""The output folder of a build: checked first, built beside, swapped in at the end.
+
+A build writes into a new hidden folder next to ``--out`` (same file system,
+so the final step is a rename). Only when the whole site is written does it
+replace the previous site; a build that fails, or is interrupted, leaves the
+previous site as it was and removes its own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import BuildError
+from ..store import Store
+
+SITE_MARKER = ".trackreport-site"
+"""A file every built site holds: a folder with it may be replaced by a new build."""
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_output(store: Store, out: Path) -> Path:
+    """The real path of ``out`` after checking it may receive a site.
+
+    Refuses an ``out`` that is, is inside or contains the store, that exists
+    and is not a folder, or that is a non-empty folder without the site marker
+    (it is not a previous build, so it is not ours to replace).
+    """
+    store_real = Path(os.path.realpath(store.root))
+    out_real = Path(os.path.realpath(out))
+    if out_real == store_real:
+        raise BuildError(f"--out {str(out)!r} is the store itself; choose another folder")
+    if _inside(out_real, store_real):
+        raise BuildError(f"--out {str(out)!r} is inside the store; choose a folder outside it")
+    if _inside(store_real, out_real):
+        raise BuildError(f"--out {str(out)!r} contains the store; choose a folder beside it")
+    if out_real.exists():
+        if not out_real.is_dir():
+            raise BuildError(f"--out {str(out)!r} exists and is not a folder")
+        try:
+            entries = os.listdir(out_real)
+        except OSError as exc:
+            raise BuildError(f"--out {str(out)!r} cannot be read: {_reason(exc)}") from None
+        if entries and not (out_real / SITE_MARKER).is_file():
+            raise BuildError(
+                f"--out {str(out)!r} is a folder that is not empty and was not made by "
+                "trackreport build; choose an empty or new folder"
+            )
+    return out_real
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+@contextmanager
+def staged_output(store: Store, out: Path) -> Iterator[Path]:
+    """Yield an empty folder to build into; on success it becomes ``out``.
+
+    The folder is made beside ``out`` (``.<name>.building-<random>``). On a
+    normal exit the previous site at ``out`` (if any) is moved aside, the new
+    one renamed into place and the old one deleted. On any exception the new
+    folder is deleted and ``out`` is left untouched.
+
+    Raises:
+        BuildError: ``out`` is refused (see :func:`check_output`), or its
+            parent folder cannot be created or written to.
+    """
+    final = check_output(store, out)
+    parent = final.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(4)
+        staging = parent / f".{final.name}.building-{token}"
+        staging.mkdir()
+    except OSError as exc:
+        raise BuildError(f"cannot write the site to {str(out)!r}: {_reason(exc)}") from None
+    try:
+        yield staging
+        _swap(staging, final, out, token)
+    except BaseException:
+        _remove(staging)
+        raise
+
+
+def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
+    """Put the finished site at ``final``, replacing a previous one."""
+    check_output_again = final.exists() and not (final / SITE_MARKER).is_file() \
+        and any(final.iterdir())
+    if check_output_again:  # something else appeared there during the build
+        raise BuildError(f"--out {str(out)!r} changed during the build and is not a "
+                         "trackreport site any more; the previous contents are left as they are")
+    old = final.parent / f".{final.name}.old-{token}"
+    moved = False
+    try:
+        if final.exists():
+            os.rename(final, old)
+            moved = True
+        os.rename(staging, final)
+    except OSError as exc:
+        if moved and not final.exists():
+            os.rename(old, final)  # put the previous site back
+        raise BuildError(f"cannot replace the site at {str(out)!r}: {_reason(exc)}") from None
+    if moved:
+        _remove(old)
