@@ -285,10 +285,10 @@ def test_cli_build_warns_in_one_line_per_refusal(linked: dict, tmp_path: Path) -
 # item 7: only inert file types keep their name ------------------------------------------
 
 RUNNABLE = ["page.shtm", "page.ehtml", "schema.xsd", "binding.xbl", "page.html", "pic.svg",
-            "feed.xml", "code.js", "train.py", "Makefile", "notebook.ipynb", "page.HTM",
+            "feed.xml", "code.js", "run.sh", "Makefile", "notebook.ipynb", "page.HTM",
             "weird.PnG.html"]
 KEPT = ["plot.png", "photo.JPEG", "table.csv", "log.txt", "config.json", "readme.md",
-        "weights.safetensors", "model.onnx", "paper.pdf", "bundle.tar.gz", "arr.npy"]
+        "weights.safetensors", "model.onnx", "paper.pdf", "bundle.tar.gz", "arr.npy", "train.py"]
 
 
 @pytest.fixture
@@ -309,7 +309,7 @@ def test_only_inert_extensions_keep_their_name(typed: tuple[Path, str], tmp_path
         assert any(n.endswith(".txt") and n.startswith(name.lower().split(".")[0])
                    for n in names), name
     assert "page.shtm.txt" in names and "binding.xbl.txt" in names and "schema.xsd.txt" in names
-    assert "page.ehtml.txt" in names and "train.py.txt" in names
+    assert "page.ehtml.txt" in names and "run.sh.txt" in names
     assert any(n.startswith("makefile-") and n.endswith(".txt") for n in names)  # no extension
     assert "plot.png" in names and "table.csv" in names and "bundle.tar.gz" in names
     assert "paper.pdf" in names

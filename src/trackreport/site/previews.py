@@ -50,6 +50,8 @@ INERT_EXTENSIONS = frozenset({
     "png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico",
     # tables, text, data
     "csv", "tsv", "txt", "log", "json", "jsonl", "md", "yaml", "yml",
+    # Python source (the captured script): shown as text or downloaded, never run
+    "py",
     "parquet", "npy", "npz", "arrow", "feather",
     # models
     "pkl", "joblib", "skops", "pt", "pth", "onnx", "safetensors", "h5", "ckpt",
