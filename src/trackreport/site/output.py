@@ -102,9 +102,8 @@ def staged_output(store: Store, out: Path) -> Iterator[Path]:
 
 def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
     """Put the finished site at ``final``, replacing a previous one."""
-    check_output_again = final.exists() and not (final / SITE_MARKER).is_file() \
-        and any(final.iterdir())
-    if check_output_again:  # something else appeared there during the build
+    taken = final.exists() and not (final / SITE_MARKER).is_file() and any(final.iterdir())
+    if taken:  # something else appeared there during the build
         raise BuildError(f"--out {str(out)!r} changed during the build and is not a "
                          "trackreport site any more; the previous contents are left as they are")
     old = final.parent / f".{final.name}.old-{token}"
