@@ -6,7 +6,6 @@ These tests fail (never skip) when /usr/bin/chromium is missing.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -409,7 +408,7 @@ def test_compare_unknown_and_missing_runs(open_page: Any, fixture_site: dict[str
     watch.assert_clean()
 
 
-def test_large_table_stays_fast(open_page: Any, tmp_path: Path) -> None:
+def test_large_table_sorts_and_filters(open_page: Any, tmp_path: Path) -> None:
     n_rows, n_cols = 400, 200
     head = ['<th data-group="run" data-type="text" scope="col">Run</th>']
     head += [
@@ -441,31 +440,22 @@ def test_large_table_stays_fast(open_page: Any, tmp_path: Path) -> None:
     path.write_text(page("big", body, ["table.js"], 0))
     pg, watch = open_page(path)
     pg.wait_for_selector("[data-runs-table] .tr-filter")
-    timings = pg.evaluate(
+    # Speed is measured in benchmarks, not here: this checks that a 400 x 200
+    # table sorts and filters correctly.
+    pg.evaluate(
         """() => {
           const buttons = document.querySelectorAll('[data-runs-table] thead .sort-button');
-          let t0 = performance.now();
           buttons[150].click(); buttons[150].click(); buttons[0].click();
-          const handlers = performance.now() - t0;
-          t0 = performance.now();
-          document.body.offsetHeight;  // one layout for all three sorts
-          return {handlers, layout: performance.now() - t0};
         }"""
     )
-    # The sorts themselves touch no layout (rows re-appended once each); the
-    # browser then lays the table out once. Generous bounds for a slow CI box.
-    assert timings["handlers"] < 1500, timings
-    assert timings["handlers"] + timings["layout"] < 6000, timings
     order = pg.eval_on_selector_all(
         "[data-runs-table] tbody tr th a", "as => as.slice(0, 3).map(a => a.textContent)"
     )
     assert order == ["run-0", "run-1", "run-2"]
-    t0 = time.perf_counter()
     pg.locator("[data-runs-table] .tr-filter").fill("run-39")
     pg.wait_for_function(
         "() => document.querySelector('[data-runs-table] .tr-count').textContent === '11 of 400 runs'"
     )
-    assert time.perf_counter() - t0 < 3
     watch.assert_clean()
 
 

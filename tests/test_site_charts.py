@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +116,10 @@ def test_downsample_rejects_mismatched_input() -> None:
         downsample([0, 1], [1.0, 2.0], n_out=2)
 
 
-def test_downsample_is_fast() -> None:
+def test_downsample_a_million_points() -> None:
     steps, values = noisy(1_000_000)
     x, y = np.asarray(steps), np.asarray(values)
-    start = time.perf_counter()
     out, _ = downsample(x, y)
-    assert time.perf_counter() - start < 1.0
     assert len(out) <= MAX_POINTS
 
 
@@ -277,12 +274,21 @@ def test_metric_chart_deterministic_across_calls_and_processes() -> None:
 def test_metric_chart_is_cheap_per_call() -> None:
     # A build makes one chart per metric per run page: altair's schema
     # validation must not run for every one of them.
+    # (Speed itself is measured by benchmarks/bench_build.py.)
+    import altair as alt
+
     lines = [Line("a", "run-a", *noisy(1000))]
-    metric_chart("m", "m", lines)
-    start = time.perf_counter()
-    for _ in range(100):
-        metric_chart("m", "m", lines)
-    assert time.perf_counter() - start < 2.0
+    first = metric_chart("m", "m", lines)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("altair validated a chart again")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(alt.Chart, "to_dict", refuse)
+        mp.setattr(alt.LayerChart, "to_dict", refuse)
+        for i in range(3):
+            spec = metric_chart(f"m{i}", f"m{i}", lines)
+    assert spec.keys() == first.keys()
 
 
 def test_row_limit_does_not_bite_with_20_runs() -> None:
