@@ -454,11 +454,15 @@ _mp_registered: list[bool] = []
 
 
 def _before_fork() -> None:
-    _lock.acquire()  # no other thread of the parent holds it while the process forks
     mp_util = sys.modules.get("multiprocessing.util")
     if mp_util is not None and not _mp_registered:
         _mp_registered.append(True)
-        mp_util.register_after_fork(_mp_token, _mp_after_fork)
+        try:
+            mp_util.register_after_fork(_mp_token, _mp_after_fork)
+        except Exception as exc:  # pragma: no cover - the timer and SIGTERM still flush
+            warnings.warn(f"trackreport cannot flush at multiprocessing exits: {exc!r}",
+                          stacklevel=2)
+    _lock.acquire()  # no other thread of the parent holds it while the process forks
 
 
 def _after_fork_in_parent() -> None:
