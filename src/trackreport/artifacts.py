@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import mimetypes
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -182,6 +184,28 @@ def figure_bytes(figure: Any, artifact_file: str) -> tuple[bytes, str | None]:
     raise TypeError(
         f"log_figure takes a matplotlib figure or an altair chart, got {type(figure).__name__}"
     )
+
+
+_CLEAN_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_HASHED_FOLDER = re.compile(r".*-[0-9a-f]{8}")
+_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+
+
+def image_folder(key: str) -> str:
+    """The folder of an image key under ``images/``: distinct keys, distinct folders.
+
+    A clean key (lowercase ASCII letters, digits, ``_``, ``-``) is its own
+    folder name; any other key gets a readable slug plus ``-`` and 8 hex
+    digits of its SHA-256, so ``val/sample``, ``val_sample`` and ``Val_Sample``
+    never share a folder (also on case-insensitive file systems). A clean key
+    that itself ends like a hash suffix is hashed too, so the mapping is
+    one-to-one. The same key gives the same folder in every process.
+    """
+    if _CLEAN_FOLDER.fullmatch(key) and not _HASHED_FOLDER.fullmatch(key):
+        return key
+    slug = _UNSAFE.sub("_", key.lower()).strip("_-")[:48].rstrip("_-") or "image"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{slug}-{digest}"
 
 
 def image_bytes(image: Any) -> tuple[bytes, str]:

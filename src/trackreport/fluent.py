@@ -3,6 +3,12 @@
 Every logging function finds the active run and calls the matching
 ``ActiveRun`` method. Unclosed runs are ended at interpreter exit (FINISHED,
 or FAILED/KILLED after an uncaught exception), and on SIGTERM (KILLED).
+
+A forked child (``os.fork``, multiprocessing's fork start method) keeps
+logging into the runs it inherited, through its own events files; it never
+ends them (its exit, SIGTERM or leaving a ``with`` block only flushes). Its
+events are flushed by its own timer, at its interpreter exit, by
+multiprocessing's exit handlers (which run before ``os._exit``) and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,16 +20,17 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import env, events, writer
-from .errors import NoActiveRunError, TrackreportError
+from .errors import InvalidValueError, NoActiveRunError, RunNotFoundError, TrackreportError
 from .keys import check_key
 from .reader import read_run
-from .records import KILLED, Run
-from .run import ActiveRun, outcome, random_name, source_name
+from .records import KILLED, RUNNING, Run
+from .run import ActiveRun, image_counter, outcome, random_name, source_name
 from .store import EXPERIMENTS, Store, check_run_id, new_run_id, new_writer_id
 from .writer import EventFile, flush_all
 
@@ -38,6 +45,7 @@ _written_settings: dict[tuple[str, str], dict[str, Any]] = {}
 _stores: dict[str, Store] = {}
 _experiment_files: dict[str, EventFile] = {}
 _run_files: dict[tuple[str, str], EventFile] = {}  # this process's file of each run
+_runs: weakref.WeakSet[ActiveRun] = weakref.WeakSet()  # every run object of this process
 _writer: list[str] = []  # [writer id of this process]
 _uncaught: list[tuple[type[BaseException], BaseException]] = []
 _lock = threading.RLock()
@@ -145,6 +153,10 @@ def start_run(run_id: str | None = None, name: str | None = None,
             check_key(key, "tag key")
         if nested and parent_run_id is None and _stack:
             parent_run_id = _stack[-1].id
+        if parent_run_id is not None:
+            _check_parent_run_id(parent_run_id)
+        if run_id is not None:
+            check_run_id(run_id)
         store = get_store()
         store.ensure()
         if run_id is not None:
@@ -156,6 +168,7 @@ def start_run(run_id: str | None = None, name: str | None = None,
             run = _new_run(store, exp, name or random_name(), parent_run_id, capture)
         run.flush()  # the run is visible to readers (and survives a crash) from its start
         _stack.append(run)
+        _runs.add(run)
         run._on_end.append(_pop)
         _install_signal_handler()
     if tags:
@@ -163,6 +176,16 @@ def start_run(run_id: str | None = None, name: str | None = None,
     if description:
         run.note(description)
     return run
+
+
+def _check_parent_run_id(parent_run_id: object) -> None:
+    if not isinstance(parent_run_id, str):
+        raise TypeError("parent_run_id must be a run id (a str), got "
+                        f"{type(parent_run_id).__name__} {parent_run_id!r}")
+    try:
+        check_run_id(parent_run_id)
+    except RunNotFoundError:
+        raise InvalidValueError(f"parent_run_id {parent_run_id!r} is not a valid run id") from None
 
 
 def _new_run(store: Store, experiment: str, name: str, parent_run_id: str | None,
@@ -210,6 +233,12 @@ def _resume(store: Store, run_id: str) -> ActiveRun:
         if series.steps:
             run._next_step[key] = max(series.steps) + 1
         run._metric_keys.add(key)
+    for artifact in record.artifacts:  # images continue after the other processes' steps
+        image = artifact.image or {}
+        key, step = image.get("key"), image.get("step")
+        if isinstance(key, str) and type(step) is int and step >= 0:
+            counter = image_counter(key)
+            run._next_step[counter] = max(run._next_step.get(counter, 0), step + 1)
     file.add({"type": events.RUN_RESUME, "time": time.time(), "run_id": run_id})
     return run
 
@@ -365,6 +394,7 @@ sys.excepthook = _excepthook
 
 
 def _end_all(status: str | None = None, error: str | None = None) -> None:
+    """End this process's active runs (a forked child only flushes the ones it inherited)."""
     for run in list(reversed(_stack)):
         if status is None:
             st, err = outcome(*_uncaught[-1]) if _uncaught else ("FINISHED", None)
@@ -395,6 +425,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     if writer.defer_signal(lambda: _on_sigterm(signum, None)):
         return
     _end_all(KILLED, "SIGTERM")
+    flush_all()  # also what was logged through kept handles of ended runs
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 
@@ -413,20 +444,55 @@ def _install_signal_handler() -> None:
         pass
 
 
+# fork ----------------------------------------------------------------------------------
+class _ForkToken:
+    """Keeps multiprocessing's after-fork registration of this module alive."""
+
+
+_mp_token = _ForkToken()
+_mp_registered: list[bool] = []
+
+
+def _before_fork() -> None:
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None and not _mp_registered:
+        _mp_registered.append(True)
+        try:
+            mp_util.register_after_fork(_mp_token, _mp_after_fork)
+        except Exception as exc:  # pragma: no cover - the timer and SIGTERM still flush
+            warnings.warn(f"trackreport cannot flush at multiprocessing exits: {exc!r}",
+                          stacklevel=2)
+    _lock.acquire()  # no other thread of the parent holds it while the process forks
+
+
+def _after_fork_in_parent() -> None:
+    _lock.release()
+
+
+def _mp_after_fork(token: object) -> None:
+    """In a multiprocessing child: flush in its exit handlers, which run before ``os._exit``."""
+    from multiprocessing import util
+
+    util.Finalize(None, flush_all, exitpriority=0)
+
+
 def _after_fork_in_child() -> None:
-    """A forked child logs to its own files, never to its parent's."""
-    global _signal_installed
+    """A forked child logs to its own files, never to its parent's, and never ends their runs."""
+    global _signal_installed, _lock
+    _lock = threading.RLock()  # the parent's is held (by _before_fork)
     _writer.clear()
     _experiment_files.clear()
     _run_files.clear()
+    _uncaught.clear()
     _signal_installed = False
-    for run in _stack:
+    for run in list(_runs):
         file = _run_file(run.store, run.id)
         run._file = file
         run._queue = file.queue
+        if run.status == RUNNING:
+            run._borrowed = True
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)

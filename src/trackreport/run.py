@@ -28,8 +28,12 @@ class ActiveRun:
     """A run this process is logging to. Use it as a context manager.
 
     Leaving a ``with`` block normally ends the run FINISHED; an exception ends
-    it FAILED (KeyboardInterrupt: KILLED; ``sys.exit(0)``: FINISHED).
+    it FAILED (KeyboardInterrupt: KILLED; ``sys.exit(0)``: FINISHED). Logging
+    through the object after the run ended still writes (the status stays as
+    it ended).
     """
+
+    _borrowed = False  # True in a forked child for a run its parent is logging
 
     def __init__(self, store: Store, run_id: str, name: str, experiment: str,
                  file: EventFile, parent_run_id: str | None = None) -> None:
@@ -190,12 +194,12 @@ class ActiveRun:
         a PIL image, a matplotlib figure or a numpy array.
         """
         check_key(key, "image key")
-        counter = f"\x00image:{key}"
+        counter = image_counter(key)
         nxt = self._next_step
         step = nxt.get(counter, 0) if step is None else check_step(step, key)
         data, ext = artifacts.image_bytes(image)
         event = artifacts.put_bytes(self.store, self.id, data,
-                                    f"images/{_safe_segment(key)}/step-{step:06d}.{ext}")
+                                    f"images/{artifacts.image_folder(key)}/step-{step:06d}.{ext}")
         event["image"] = {"key": key, "step": step}
         nxt[counter] = max(nxt.get(counter, 0), step + 1)
         self._file.add(event)
@@ -206,11 +210,20 @@ class ActiveRun:
         self._file.flush()
 
     def end(self, status: str = FINISHED, error: str | None = None) -> None:
-        """End the run with ``status`` (FINISHED, FAILED or KILLED) and flush."""
+        """End the run with ``status`` (FINISHED, FAILED or KILLED) and flush.
+
+        In a forked child, a run inherited from the parent is only flushed and
+        left: the parent ends it.
+        """
         if self.status != RUNNING:
             return
         if status not in (FINISHED, FAILED, KILLED):
             raise TrackreportError(f"status must be FINISHED, FAILED or KILLED, got {status!r}")
+        if self._borrowed:
+            for callback in self._on_end:
+                callback(self)
+            self._file.flush()
+            return
         self.status = status
         self._file.add({"type": events.RUN_END, "time": time.time(), "status": status,
                         "error": error})
@@ -224,10 +237,9 @@ class ActiveRun:
 _MISSING = object()
 
 
-def _safe_segment(key: str) -> str:
-    """A key as one path segment (slashes and odd characters become '_')."""
-    text = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key).strip(".")
-    return text or "image"
+def image_counter(key: str) -> str:
+    """The ``_next_step`` entry of an image key (no metric key contains NUL)."""
+    return f"\x00image:{key}"
 
 
 def _same(a: Any, b: Any) -> bool:

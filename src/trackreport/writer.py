@@ -6,6 +6,17 @@ file at least every second; ``flush()`` does the same on demand (``end_run``,
 interpreter exit, a large buffer). An I/O error never raises into the training
 script: it warns, keeps the events (the exact unwritten bytes), and retries on
 the next flush. Nothing is ever rewritten: the file is only appended to.
+
+A closed file (its run ended) stays known to the flusher: events logged later
+through a kept run handle are appended at the next timer flush and at exit,
+and the file descriptor is closed again after each such write.
+
+Forked children: ``os.register_at_fork`` hooks take this module's registry
+lock around a fork (so no thread of the parent holds it at fork time) and give
+the child fresh locks and no files: a child never appends to its parent's
+files (``fluent`` gives it its own). A child's own flusher thread starts with
+its first file; a child that ends with ``os._exit`` loses at most what was
+logged after the last timer flush (under FLUSH_INTERVAL).
 """
 
 from __future__ import annotations
@@ -94,6 +105,8 @@ class EventFile:
         self._pending = data[written:]
         if not self._pending and self._failed:
             self._failed = False
+        if self.closed and not self._pending:  # a late write after close: release the fd
+            self._handle.close()
         return not self._pending
 
     def reopen(self) -> None:
@@ -103,14 +116,15 @@ class EventFile:
         _register(self)
 
     def close(self) -> bool:
-        """Flush and close the file; True when everything was written."""
+        """Flush and close the file; True when everything was written.
+
+        Events added later are still written, by the next flush (timer, exit).
+        """
         with _Critical(), self._lock:
             ok = self._flush_locked()
             if ok and self._handle is not None:
                 self._handle.close()
             self.closed = ok
-        if ok:
-            _unregister(self)
         return ok
 
 
@@ -208,22 +222,18 @@ def _register(file: EventFile) -> None:
     _ensure_thread()
 
 
-def _unregister(file: EventFile) -> None:
-    with _registry_lock:
-        _files.discard(file)
-
-
 def wake_flusher() -> None:
     """Ask the background flusher to flush now (a large buffer is waiting)."""
     _wake_event.set()
 
 
 def flush_all() -> None:
-    """Flush every open events file of this process."""
+    """Flush every events file of this process that has something to write."""
     with _registry_lock:
         files = list(_files)
     for file in files:
-        file.flush()
+        if file.queue or file._pending:
+            file.flush()
 
 
 def _loop() -> None:
@@ -248,10 +258,18 @@ def _ensure_thread() -> None:
         _thread.start()
 
 
+def _before_fork() -> None:
+    _registry_lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _registry_lock.release()
+
+
 def _after_fork_in_child() -> None:
     """A forked child must never append to its parent's files: forget them."""
     global _thread, _registry_lock, _wake_event
-    _registry_lock = threading.Lock()
+    _registry_lock = threading.Lock()  # the parent's is held (by _before_fork)
     _wake_event = threading.Event()
     _main_depth[0] = 0
     _deferred.clear()
@@ -267,4 +285,5 @@ def _after_fork_in_child() -> None:
 
 atexit.register(flush_all)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
