@@ -228,8 +228,9 @@ _SCHEME = r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://"
 # scheme://userinfo@ : the authority ends at the first / ? # or whitespace, and the
 # userinfo runs to the last @ inside it (an unencoded @ in a password is common).
 _USERINFO = re.compile(rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^/?#\s]*)@")
-# A URL in running text ends at whitespace, a quote or an angle bracket.
-_URL = re.compile(rf"{_SCHEME}[^\s\"'<>`]*")
+# A URL in running text ends at whitespace, a quote or an angle bracket, and a
+# final punctuation mark belongs to the sentence ("... reach https://h/x?a=1: timed out").
+_URL = re.compile(rf"{_SCHEME}[^\s\"'<>`]*[^\s\"'<>`.,;:!?)\]}}]")
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git", "sftp"})
 # Webhook URLs whose path is the credential: Slack, Discord, Microsoft Teams.
 _WEBHOOK = re.compile(
@@ -357,6 +358,7 @@ _TEXT_OPTION = re.compile(
 # expected 3 parts"): masked only when the value looks like a credential.
 _PROSE_WORDS = frozenset({"token", "key", "auth", "pass", "pw", "bearer"})
 _HAS_DIGIT = re.compile(r"\d")
+_SCHEME_WORD = re.compile(r"(?i:bearer|basic|token|digest|negotiate|bot)[ \t]+")
 # "InvalidTokenError: Signature has expired" names an exception, not a secret.
 _EXCEPTION_SUFFIXES = ("error", "exception", "warning")
 
@@ -365,19 +367,44 @@ def _credential_like(value: str) -> bool:
     return len(value) >= 16 or (len(value) >= 6 and bool(_HAS_DIGIT.search(value)))
 
 
-def _mask_pair(match: re.Match[str]) -> str:
+def _masked_pair(match: re.Match[str]) -> str | None:
+    """The pair with its value masked, or None when it is no secret."""
     name = match["name"]
     if name.lower().endswith(_EXCEPTION_SUFFIXES) or not _query_name_secret(name):
-        return match.group(0)
+        return None
     group = next(g for g in ("dq", "sq", "bare") if match[g] is not None)
     value = match[group]
     if not value or value == MASK:
-        return match.group(0)
+        return None
     prose = not match["q"] and group == "bare" and ":" in match["sep"]
     if prose and name.lower() in _PROSE_WORDS and not _credential_like(value):
-        return match.group(0)
+        return None
+    start = match.start(group)
+    if group != "bare" and (scheme := _SCHEME_WORD.match(value)):
+        start += scheme.end()  # 'Bearer ***': keep the scheme word inside the quotes
+        if value[scheme.end() :] == MASK:
+            return None
     closing = {"dq": '"', "sq": "'"}.get(group, "")
-    return f"{match.group(0)[: match.start(group) - match.start(0)]}{MASK}{closing}"
+    return f"{match.string[match.start() : start]}{MASK}{closing}"
+
+
+def _mask_pairs(text: str) -> str:
+    # A loop rather than re.sub: after a pair that is no secret ("SystemExit: token=x",
+    # "arguments: --api-key=x") the search resumes at its value, which may hold one.
+    out: list[str] = []
+    done = 0
+    match = _PAIR.search(text)
+    while match is not None:
+        masked = _masked_pair(match)
+        if masked is None:
+            match = _PAIR.search(text, match.end("sep"))
+            continue
+        out.append(text[done : match.start()])
+        out.append(masked)
+        done = match.end()
+        match = _PAIR.search(text, done)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _mask_text_option(match: re.Match[str]) -> str:
@@ -427,7 +454,7 @@ def redact_text(text: str) -> str:
     lower = text.lower()
     if _hinted(lower):  # else no secret-looking name: no pair or option to look at
         if "=" in text or ":" in text:
-            text = _PAIR.sub(_mask_pair, text)
+            text = _mask_pairs(text)
         if "-" in text:
             text = _TEXT_OPTION.sub(_mask_text_option, text)
     if _AUTH_WORD.search(lower):
