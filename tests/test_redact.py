@@ -558,3 +558,28 @@ def test_outcome_scrubs_the_error_a_failed_run_ends_with() -> None:
     assert (status, error) == ("FAILED", "SystemExit: token=***")
     assert outcome(ValueError, ValueError("lr must be > 0")) == ("FAILED", "ValueError: lr must be > 0")
     assert outcome(KeyError, KeyError("api_key")) == ("FAILED", "KeyError: 'api_key'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 100_000,
+        "key=" * 25_000,
+        "https://" * 12_500,
+        "https://a" + "b" * 100_000,
+        "-" * 100_000,
+        "token: " * 14_000,
+        "--token x " * 10_000,
+        "'token': '" * 10_000,
+        "eyJabcde." * 11_000,
+        "https://h/x?" + "a=1&" * 25_000,
+    ],
+    ids=lambda t: t[:12],
+)
+def test_redact_text_has_no_pathological_input(text: str) -> None:
+    # linear time: a 100 kB message takes well under a second (no catastrophic backtracking)
+    import time
+
+    start = time.perf_counter()
+    redact_text(text)
+    assert time.perf_counter() - start < 10
