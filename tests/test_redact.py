@@ -12,6 +12,7 @@ from trackreport.redact import (
     allowed_env,
     looks_secret,
     redact_argv,
+    redact_text,
     redact_url,
 )
 
@@ -197,6 +198,17 @@ def test_no_query_secret_survives(secret: str, host: str, name: str) -> None:
         "db.password",
         "+trainer.api_key",
         "X-Amz-Security-Token",
+        "--wandb-key",
+        "--openai-key",
+        "STRIPE_KEY",
+        "--pass",
+        "--db-pass",
+        "DB_PW",
+        "--pw",
+        "--bearer",
+        "--jwt",
+        "--slack-webhook",
+        "--webhook-url",
     ],
 )
 def test_looks_secret(name: str) -> None:
@@ -228,6 +240,16 @@ def test_looks_secret(name: str) -> None:
         "--seed",
         "--session-name",
         "--keys",
+        "--pass-through",
+        "--bypass",
+        "--compass",
+        "--metric-key",
+        "--object-key",
+        "--dataset-text-key",
+        "--rng-key",
+        "--tokens",
+        "--signal",
+        "--design",
         "CUDA_VISIBLE_DEVICES",
         "",
         "--",
@@ -269,6 +291,22 @@ def test_does_not_look_secret(name: str) -> None:
         # the value of a secret option that is followed by another option is no value
         (["--token", "--lr", "0.1"], ["--token", "--lr", "0.1"]),
         (["--token"], ["--token"]),
+        # names beyond the obvious ones, and values that start with a dash
+        (["--wandb-key", "k"], ["--wandb-key", "***"]),
+        (["--pass", "x"], ["--pass", "***"]),
+        (["--pw", "x"], ["--pw", "***"]),
+        (["--bearer", "x"], ["--bearer", "***"]),
+        (["--db-pass=x"], ["--db-pass=***"]),
+        (["OPENAI_KEY=x"], ["OPENAI_KEY=***"]),
+        (["--password", "-X"], ["--password", "***"]),
+        (["--token", "-x", "--lr", "0.1"], ["--token", "***", "--lr", "0.1"]),
+        (["--slack-webhook", "https://hooks.slack.com/services/T0/B0/X"], ["--slack-webhook", "***"]),
+        (["--notify", "https://hooks.slack.com/services/T0/B0/X"],
+         ["--notify", "https://hooks.slack.com/services/***"]),
+        (["--header", "X-Api-Key: abc"], ["--header", "X-Api-Key: ***"]),
+        (["--header", "Authorization: Token abcdef123"], ["--header", "Authorization: Token ***"]),
+        (["--jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"], ["--jwt", "***"]),
+        (["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"], ["***"]),
     ],
 )
 def test_redact_argv_masks_secret_options(argv: list[str], expected: list[str]) -> None:
@@ -286,6 +324,11 @@ def test_redact_argv_masks_secret_options(argv: list[str], expected: list[str]) 
         ["lr=0.1", "model.depth=5", "data=/tmp/x.csv"],
         ["--run-name=mask-rcnn-resnet50-fpn-coco", "--model", "sk-learn"],
         ["--lr", "-0.5", "positional"],
+        ["--passes", "3", "--keyboard", "--tokenizer", "bert", "--max-tokens", "5"],
+        ["--author", "ada", "--pass-through", "x", "--metric-key", "val_loss"],
+        ["--object-key", "data/train.csv", "--out", "/home/ada/keys", "--rng-key", "0"],
+        ["--url", "https://api.example/v1?ref=main", "git@github.com:o/r.git"],
+        ["--note", "Invalid token: expected 3 segments"],
         [],
     ],
 )
@@ -389,3 +432,154 @@ def test_allowed_env_redacts_values_and_keeps_allowlist_order() -> None:
 def test_allowlist_holds_nothing_that_looks_secret_or_holds_paths() -> None:
     assert not [name for name in ENV_ALLOWLIST if looks_secret(name)]
     assert not {"PATH", "HOME", "PWD", "TRACKREPORT_STORE", "PYTHONPATH"} & set(ENV_ALLOWLIST)
+
+
+# --- redact_text: error messages and other free text ----------------------------
+
+_URL_ERROR = "could not reach https://carol:PW@api.example/v1?access_token=TOK"
+
+# (text, expected): every secret masked, everything else exactly as it was
+_TEXT_CASES = [
+    # URLs: credentials and secret query parameters
+    (f"RuntimeError: {_URL_ERROR}", "RuntimeError: could not reach https://api.example/v1"),
+    ("GET https://h/x?key=K1&q=1 failed", "GET https://h/x?q=1 failed"),
+    ("see https://h/x?api_key=K2 now", "see https://h/x now"),
+    ("'https://h/x?token=K3' returned 401", "'https://h/x' returned 401"),
+    ("https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=ff", "https://b.s3.amazonaws.com/k?X-Amz-Date=1"),
+    ("https://a.blob.core.windows.net/c?sv=1&sig=K4", "https://a.blob.core.windows.net/c?sv=1"),
+    ("https://h/x?password=p&secret=s&signature=g&r=1", "https://h/x?r=1"),
+    ("postgres://app:hunter2@db:5432/prod refused", "postgres://db:5432/prod refused"),
+    # webhook URLs: the path is the secret
+    ("post https://hooks.slack.com/services/T0/B0/K5 failed", "post https://hooks.slack.com/services/*** failed"),
+    ("hooks.slack.com/workflows/T0/A0/1/K6", "hooks.slack.com/workflows/***"),
+    ("https://discord.com/api/webhooks/123/K7", "https://discord.com/api/webhooks/***"),
+    # headers
+    ("Authorization: Bearer K8abcdefgh", "Authorization: Bearer ***"),
+    ("authorization: basic dXNlcjpwYXNz", "authorization: basic ***"),
+    ("Authorization: Token K9abcdef", "Authorization: Token ***"),
+    ("X-Api-Key: K10", "X-Api-Key: ***"),
+    ("Cookie: K11", "Cookie: ***"),
+    ("{'Authorization': 'Bearer K12abcdefgh'}", "{'Authorization': 'Bearer ***'}"),
+    # key=value, key: value, JSON and Python reprs
+    ("api_key=K13 lr=0.1", "api_key=*** lr=0.1"),
+    ("Config(api_key='K14', lr=0.1)", "Config(api_key='***', lr=0.1)"),
+    ('{"password": "K 15", "user": "ada"}', '{"password": "***", "user": "ada"}'),
+    ("{'token': 'K16'}", "{'token': '***'}"),
+    ("password: K17", "password: ***"),
+    ("db.password=K18;", "db.password=***;"),
+    ("AWS_SECRET_ACCESS_KEY=K19", "AWS_SECRET_ACCESS_KEY=***"),
+    ("token=K20&page=2", "token=***&page=2"),
+    ("invalid token: K21abc123", "invalid token: ***"),
+    ('sys.exit("sig=K22")', 'sys.exit("sig=***")'),
+    # options inside text (argparse errors)
+    ("unrecognized arguments: --wandb-key K23 --lr 0.1", "unrecognized arguments: --wandb-key *** --lr 0.1"),
+    ("unrecognized arguments: --password -K24", "unrecognized arguments: --password ***"),
+    ("unrecognized arguments: --api-key=K25", "unrecognized arguments: --api-key=***"),
+    # token shapes anywhere
+    ("bad credentials ghp_" + "a1" * 18, "bad credentials ***"),
+    ("github_pat_11ABCDEFG0123456789_abcdefghijkl rejected", "*** rejected"),
+    ("xoxb-1234567890-abcdef is revoked", "*** is revoked"),
+    ("xoxp-1234567890-abcdef", "***"),
+    ("key id AKIAABCDEFGHIJKLMNOP not found", "key id *** not found"),
+    ("OpenAI said no to sk-proj-abcdefghijklmnopqrst123", "OpenAI said no to ***"),
+    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl expired", "jwt *** expired"),
+    ("hf_abcdefghijklmnopqrstuvwxyz", "***"),
+    # must stay as it is
+    ("ValueError: shapes (3,4) and (5,) not aligned", None),
+    ("Invalid token: expected 3 segments", None),
+    ("jwt.exceptions.InvalidTokenError: Signature has expired", None),
+    ("KeyError: 'api_key'", None),
+    ("TokenError: bad request", None),
+    ("unrecognized arguments: --passes 3 --keyboard --tokenizer bert --max-tokens 5 --author ada", None),
+    ("FileNotFoundError: /home/ada/keys/data.csv", None),
+    ("C:\\Users\\ada\\password_notes.txt missing", None),
+    ("could not reach https://api.example/v1?ref=main&page=2#top", None),
+    ("git@github.com:org/repo.git", None),
+    ("ssh://git@github.com/org/repo.git", None),
+    ("password authentication failed for user \"ada\"", None),
+    ("sort_key=id, max_tokens=5, key_column=user", None),
+    ("model sk-learn at step 5: loss=nan", None),
+    ("the bearer of bad news", None),
+    ("SystemExit: 3", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), _TEXT_CASES)
+def test_redact_text(text: str, expected: str | None) -> None:
+    redacted = redact_text(text)
+    assert redacted == (text if expected is None else expected)
+    assert redact_text(redacted) == redacted  # stable under a second pass
+
+
+def test_text_table_is_large_and_both_ways() -> None:
+    masked = [c for c in _TEXT_CASES if c[1] is not None]
+    kept = [c for c in _TEXT_CASES if c[1] is None]
+    assert len(_TEXT_CASES) >= 40 and len(masked) >= 25 and len(kept) >= 15
+    for text, expected in masked:
+        assert expected != text  # a "must be masked" case that changes nothing is a typo
+
+
+@given(
+    secret=_secret,
+    name=st.sampled_from(["access_token", "token", "key", "api_key", "sig", "signature",
+                          "X-Amz-Signature", "password", "secret"]),
+    prefix=st.sampled_from(["RuntimeError: ", "could not reach ", "", "HTTP 401 for "]),
+    suffix=st.sampled_from(["", " (after 3 retries)", ": timed out", "\nTraceback"]),
+)
+def test_no_secret_in_url_error_survives(secret: str, name: str, prefix: str, suffix: str) -> None:
+    for url in (f"https://carol:{secret}@api.example/v1?{name}={secret}",
+                f"https://api.example/v1?a=1&{name}={secret}",
+                f"http://{secret}@10.0.0.1:8080/x"):
+        text = f"{prefix}{url}{suffix}"
+        redacted = redact_text(text)
+        assert secret not in redacted
+        assert "api.example" in redacted or "10.0.0.1" in redacted
+        assert redacted.startswith(prefix) and redacted.endswith(suffix)
+
+
+@given(secret=_secret, name=st.sampled_from(["api_key", "password", "token", "client_secret",
+                                             "X-Api-Key", "Authorization", "HF_TOKEN"]),
+       form=st.sampled_from(["{n}={s}", "{n}: {s}", "'{n}': '{s}'", '"{n}": "{s}"',
+                             "{n}='{s}'", "--{n} {s}", "--{n}={s}"]))
+def test_no_secret_pair_in_text_survives(secret: str, name: str, form: str) -> None:
+    text = "failed with " + form.format(n=name, s=secret) + ", lr=0.1"
+    redacted = redact_text(text)
+    assert secret not in redacted
+    assert redacted.endswith(", lr=0.1")
+
+
+def test_outcome_scrubs_the_error_a_failed_run_ends_with() -> None:
+    from trackreport.run import outcome
+
+    status, error = outcome(RuntimeError, RuntimeError(_URL_ERROR))
+    assert (status, error) == ("FAILED", "RuntimeError: could not reach https://api.example/v1")
+    status, error = outcome(SystemExit, SystemExit("token=SECRET9"))
+    assert (status, error) == ("FAILED", "SystemExit: token=***")
+    assert outcome(ValueError, ValueError("lr must be > 0")) == ("FAILED", "ValueError: lr must be > 0")
+    assert outcome(KeyError, KeyError("api_key")) == ("FAILED", "KeyError: 'api_key'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 100_000,
+        "key=" * 25_000,
+        "https://" * 12_500,
+        "https://a" + "b" * 100_000,
+        "-" * 100_000,
+        "token: " * 14_000,
+        "--token x " * 10_000,
+        "'token': '" * 10_000,
+        "eyJabcde." * 11_000,
+        "https://h/x?" + "a=1&" * 25_000,
+    ],
+    ids=lambda t: t[:12],
+)
+def test_redact_text_has_no_pathological_input(text: str) -> None:
+    # linear time: a 100 kB message takes well under a second (no catastrophic backtracking)
+    import time
+
+    start = time.perf_counter()
+    redact_text(text)
+    assert time.perf_counter() - start < 10

@@ -9,6 +9,7 @@ from typing import Any
 from .errors import RunNotFoundError, TrackreportError
 from .reader import FileReport, file_report, read_run
 from .records import RUNNING, Run
+from .redact import redact_text
 from .site.format import duration, iso
 from .store import Store
 
@@ -37,7 +38,9 @@ def run_summary(run: Run) -> dict[str, Any]:
         }
     return {
         "run_id": run.run_id, "name": run.name, "experiment": run.experiment,
-        "status": run.status, "error": run.error, "start_time": iso(run.start_time),
+        # scrubbed again: stores written before errors were scrubbed at run end
+        "status": run.status, "error": redact_text(str(run.error)) if run.error else run.error,
+        "start_time": iso(run.start_time),
         "end_time": iso(run.end_time), "duration": duration(run.duration),
         "parent_run_id": run.parent_run_id, "params": dict(sorted(run.params.items())),
         "metrics": metrics, "tags": dict(sorted(run.tags.items())),

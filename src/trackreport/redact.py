@@ -1,4 +1,4 @@
-"""Secret scrubbing for captured run context: URLs, argv and the environment.
+"""Secret scrubbing for captured run context: URLs, argv, error text and the environment.
 
 The report site is meant to be published, so anything trackreport captures on
 its own (DESIGN.md section 2) goes through this module first:
@@ -8,9 +8,13 @@ its own (DESIGN.md section 2) goes through this module first:
   secret (``?access_token=...``, ``?sig=...``).
 - :func:`redact_argv` replaces the values of options whose names look secret
   (``--api-key=...``, ``--token x``, ``HF_TOKEN=...``) by ``***``.
+- :func:`redact_text` scrubs free text (the error a FAILED run ends with) by the
+  same rules: URLs, ``name=value`` / ``name: value`` pairs, ``--option value``,
+  ``Authorization`` headers and well-known token shapes.
 - :func:`allowed_env` keeps only :data:`ENV_ALLOWLIST` from the environment.
 
-Standard library only: this runs at every ``start_run``.
+Standard library only, regexes compiled at import: this runs at every
+``start_run`` and at the end of every failed run (a few microseconds).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ __all__ = [
     "allowed_env",
     "looks_secret",
     "redact_argv",
+    "redact_text",
     "redact_url",
 ]
 
@@ -76,13 +81,34 @@ _SECRET_PARTS = frozenset(
         "privatekey",
         "sessionid",
         "sas",
+        "bearer",
+        "jwt",
+        "webhook",
+        "webhooks",
     }
 )
+# Secret as the last word only: --pass, --db-pass, DB_PW (but --pass-through, --passes).
+_SECRET_LAST_PARTS = frozenset({"pass", "pw"})
 # Secret wherever they occur inside a part: PGPASSWORD, MYSECRET, GOOGLECREDENTIALS.
 _SECRET_SUBSTRINGS = ("password", "passwd", "secret", "credential", "apikey")
 # "key" is secret alone or after one of these (api-key, access_key, private-key, ...).
 _KEY_QUALIFIERS = frozenset(
     {"api", "access", "secret", "private", "ssh", "encryption", "signing", "master", "license"}
+)
+# A last word "key" is secret (--wandb-key, --openai-key, STRIPE_KEY) unless it follows
+# one of these: a key into data, not a credential.
+_DATA_KEY_QUALIFIERS = frozenset(
+    {
+        "sort", "primary", "foreign", "partition", "cache", "group", "join", "row", "column",
+        "col", "metric", "lookup", "map", "index", "shard", "unique", "composite", "label",
+        "target", "value", "image", "input", "output", "data", "field", "attr", "attribute",
+        "config", "text", "feature", "rng", "prng", "seed", "random", "hash", "dict", "tag",
+        "param", "dataset", "split", "sample", "batch", "class", "hot", "short", "dedup",
+        "cluster", "bucket", "object", "blob", "file", "path", "prefix", "name", "sequence",
+        "result", "score", "eval", "model", "state", "checkpoint", "ckpt", "event", "table",
+        "record", "entity", "music", "song", "chord", "audio", "video", "frame",
+        "prompt", "query", "answer", "context", "question", "response", "instruction",
+    }
 )
 # "token" is a count or a vocabulary entry, not a credential, after one of these
 # words (--max-token, --pad-token) or before one of those (--token-limit, --token-type-ids).
@@ -111,6 +137,26 @@ _TOKEN_COUNT_AFTER = frozenset(
 # Only in URL query strings and fragments: presigned-URL signatures (S3, GCS, Azure SAS).
 _QUERY_ONLY_PARTS = frozenset({"sig", "signature"})
 
+# Every rule below needs one of these in the (lower-cased) name. Plain substring tests
+# (fast C searches) clear most names and texts at once; a regex alternation of the same
+# literals is many times slower on long text.
+_HINTS = (
+    "pass", "pw", "secret", "auth", "cred", "cookie", "key", "token", "session", "sas",
+    "bearer", "jwt", "hook", "connection", "sig",
+)
+
+
+def _contains_any(text: str, needles: tuple[str, ...]) -> bool:
+    for needle in needles:
+        if needle in text:
+            return True
+    return False
+
+
+def _hinted(lower: str) -> bool:
+    return _contains_any(lower, _HINTS)
+
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[-_.\s:/]+")
 
@@ -128,8 +174,9 @@ def looks_secret(name: str) -> bool:
     ``.`` and camelCase boundaries and lower-cased; it looks secret when a word
     is one of ``secret(s) password(s) passwd pwd passphrase auth authorization
     credential(s) creds cookie(s) apikey accesskey secretkey privatekey
-    sessionid sas``, or contains ``password passwd secret credential apikey``
-    (``PGPASSWORD``); or when
+    sessionid sas bearer jwt webhook(s)``, or contains ``password passwd secret
+    credential apikey`` (``PGPASSWORD``); or the last word is ``pass`` or ``pw``
+    (``--pass``, ``DB_PW``; ``--passes`` and ``--pass-through`` are kept); or when
 
     - a word ends in ``token`` (``token``, ``hftoken``), except the word
       ``token`` after a count or vocabulary word (``max min num n pad bos eos
@@ -139,27 +186,36 @@ def looks_secret(name: str) -> bool:
       and so are ``--max-tokens`` and ``--tokenizer`` (other words);
     - ``key`` is the only word, or follows ``api access secret private ssh
       encryption signing master license`` (``--api-key``, ``AWS_ACCESS_KEY_ID``),
-      while ``--sort-key`` and ``--key-column`` are kept;
+      or is the last word after any word but a data word (``sort primary
+      column metric label dataset object ...``): ``--wandb-key`` and
+      ``OPENAI_KEY`` are masked, ``--sort-key`` and ``--key-column`` kept;
     - ``session`` is followed by ``id`` or ``key``, or ``connection`` by
       ``string`` (Azure connection strings carry an account key).
 
     Over-masking a harmless value costs a little information on the report;
     missing a secret publishes it, so the rule errs on the side of masking.
     """
-    parts = _name_parts(name)
-    if not parts:
+    if not _hinted(name.lower()):
         return False
+    parts = _name_parts(name)
     for i, part in enumerate(parts):
         if part in _SECRET_PARTS or any(s in part for s in _SECRET_SUBSTRINGS):
             return True
         prev = parts[i - 1] if i else ""
+        last = i == len(parts) - 1
+        if last and part in _SECRET_LAST_PARTS:
+            return True
         if part.endswith("token"):
             after = parts[i + 1] if i + 1 < len(parts) else ""
             if part != "token" or (
                 prev not in _TOKEN_COUNT_BEFORE and after not in _TOKEN_COUNT_AFTER
             ):
                 return True
-        if part == "key" and (len(parts) == 1 or prev in _KEY_QUALIFIERS):
+        if part == "key" and (
+            len(parts) == 1
+            or prev in _KEY_QUALIFIERS
+            or (last and prev not in _DATA_KEY_QUALIFIERS)
+        ):
             return True
         if part in ("id", "key") and prev == "session":
             return True
@@ -169,17 +225,30 @@ def looks_secret(name: str) -> bool:
 
 
 def _query_name_secret(name: str) -> bool:
-    return looks_secret(name) or bool(_QUERY_ONLY_PARTS.intersection(_name_parts(name)))
+    return looks_secret(name) or (
+        "sig" in name.lower() and bool(_QUERY_ONLY_PARTS.intersection(_name_parts(name)))
+    )
 
 
 # --- URLs -------------------------------------------------------------------
 
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+# (the lookbehind lets a scan start only at the beginning of a scheme: much faster)
+_SCHEME = r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://"
 # scheme://userinfo@ : the authority ends at the first / ? # or whitespace, and the
 # userinfo runs to the last @ inside it (an unencoded @ in a password is common).
 _USERINFO = re.compile(rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^/?#\s]*)@")
-_URL = re.compile(rf"{_SCHEME}[^\s]*")
+# A URL in running text ends at whitespace, a quote or an angle bracket, and a
+# final punctuation mark belongs to the sentence ("... reach https://h/x?a=1: timed out").
+_URL = re.compile(rf"{_SCHEME}[^\s\"'<>`]*[^\s\"'<>`.,;:!?)\]}}]")
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git", "sftp"})
+# Webhook URLs whose path is the credential: Slack, Discord, Microsoft Teams.
+_WEBHOOK = re.compile(
+    r"(?P<base>hooks\.slack\.com/(?:services|workflows|triggers)/"
+    r"|discord(?:app)?\.com/api/webhooks/"
+    r"|\.webhook\.office\.com/webhookb2/)"
+    r"[^\s\"'<>`?#]+",
+    re.I,
+)
 
 
 def _strip_userinfo(match: re.Match[str]) -> str:
@@ -227,10 +296,14 @@ def redact_url(url: str) -> str:
     - Query and fragment parameters whose names look secret (see
       :func:`looks_secret`, plus ``sig`` and ``signature`` of presigned URLs)
       are dropped: ``?access_token=abc&ref=main`` becomes ``?ref=main``.
-    - Text without ``://`` is returned unchanged, so scp-style
-      ``git@github.com:org/repo.git`` (``git@`` is no secret) and plain paths
-      pass through. A URL embedded in a longer string (``--repo=https://...``,
-      ``git+https://tok@host/r.git@v1``) is redacted in place.
+    - Webhook URLs whose path is the secret (Slack ``hooks.slack.com/services/...``,
+      Discord ``/api/webhooks/...``, Teams ``webhook.office.com/webhookb2/...``)
+      keep only the host and the fixed part: ``hooks.slack.com/services/***``.
+    - Text without ``://`` is returned unchanged (but for webhooks), so
+      scp-style ``git@github.com:org/repo.git`` (``git@`` is no secret) and
+      plain paths pass through. A URL embedded in a longer string
+      (``--repo=https://...``, ``git+https://tok@host/r.git@v1``) is redacted
+      in place; in running text a URL ends at whitespace, quotes or ``<>``.
 
     Args:
         url: a URL, or any string that may contain URLs.
@@ -238,6 +311,8 @@ def redact_url(url: str) -> str:
     Returns:
         The string with credentials removed.
     """
+    if "hook" in url.lower():
+        url = _WEBHOOK.sub(lambda m: f"{m['base']}{MASK}", url)
     if "://" not in url:
         return url
     url = _USERINFO.sub(_strip_userinfo, url)
@@ -246,23 +321,160 @@ def redact_url(url: str) -> str:
     return url
 
 
-# --- argv -------------------------------------------------------------------
+# --- token shapes, pairs and options in text ----------------------------------
 
-# Credentials with a recognisable shape, masked wherever they appear in argv
-# (a positional argument, --header "Authorization: Bearer ...").
+# Credentials with a recognisable shape, masked wherever they appear.
 _KNOWN_TOKENS = re.compile(
     r"(?<![A-Za-z0-9_\-])(?:gh[pousr]_[A-Za-z0-9]{20,}"
     r"|github_pat_[A-Za-z0-9_]{20,}"
     r"|glpat-[A-Za-z0-9_\-]{20,}"
     r"|hf_[A-Za-z0-9]{20,}"
-    r"|sk-[A-Za-z0-9_\-]{20,}"
-    r"|xox[abposr]-[A-Za-z0-9\-]{10,}"
-    r"|AKIA[0-9A-Z]{16}"
-    r"|AIza[0-9A-Za-z_\-]{35}"
+    r"|sk-[A-Za-z0-9_\-]{20,}"  # OpenAI, Anthropic (sk-ant-...), DeepSeek, ...
+    r"|[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"  # Stripe
+    r"|xox[abposre]-[A-Za-z0-9\-]{10,}"  # Slack
+    r"|xapp-[A-Za-z0-9\-]{10,}"
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key ids (long-term, temporary)
+    r"|AIza[0-9A-Za-z_\-]{35}"  # Google API keys
+    r"|ya29\.[A-Za-z0-9_\-]{20,}"  # Google OAuth access tokens
+    r"|npm_[A-Za-z0-9]{30,}"
+    r"|pypi-[A-Za-z0-9_\-]{40,}"
+    r"|eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"  # JWTs
     r")"
-    r"|(?<=[Bb]earer )[^\s\"']+"
-    r"|(?<=[Bb]asic )[A-Za-z0-9+/=]{8,}"
 )
+# Literal starts of the shapes above, and auth scheme words: fast tests before the regexes.
+_TOKEN_PREFIXES = (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "hf_", "sk-", "k_live_",
+    "k_test_", "xox", "xapp-", "AKIA", "ASIA", "AIza", "ya29.", "npm_", "pypi-", "eyJ",
+)
+_AUTH_WORDS = ("bearer", "basic", "digest", "negotiate")
+# The credential after an HTTP auth scheme word (Authorization: Bearer <token>).
+_AUTH_SCHEME = re.compile(
+    r"(?i)(?P<scheme>\b(?:bearer|basic|digest|negotiate)\s+)(?P<value>[^\s\"',;]{8,})"
+)
+# name=value, name: value, 'name': 'value', "name": "value" (headers, JSON, reprs,
+# log lines). The value may follow an auth scheme word and may be quoted.
+_PAIR = re.compile(
+    r"(?P<q>[\"']?)\b(?P<name>[A-Za-z_][\w.\-]*)(?P=q)"
+    r"(?P<sep>[ \t]*(?::|=)[ \t]*)"
+    r"(?P<scheme>(?i:bearer|basic|token|digest|negotiate|bot)[ \t]+)?"
+    r"(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s\"',;&)\]}>]+))"
+)
+# --name value in text ("unrecognized arguments: --token abc").
+_TEXT_OPTION = re.compile(
+    r"(?<!\S)(?P<option>--?[A-Za-z][\w.\-]+)(?P<sep>[ \t]+)(?P<value>(?!--)[^\s\"',;]+)"
+)
+# Unquoted "word: value" with one of these words is often prose ("Invalid token:
+# expected 3 parts"): masked only when the value looks like a credential.
+_PROSE_WORDS = frozenset({"token", "key", "auth", "pass", "pw", "bearer"})
+_HAS_DIGIT = re.compile(r"\d")
+_SCHEME_WORD = re.compile(r"(?i:bearer|basic|token|digest|negotiate|bot)[ \t]+")
+# "InvalidTokenError: Signature has expired" names an exception, not a secret.
+_EXCEPTION_SUFFIXES = ("error", "exception", "warning")
+
+
+def _credential_like(value: str) -> bool:
+    return len(value) >= 16 or (len(value) >= 6 and bool(_HAS_DIGIT.search(value)))
+
+
+def _masked_pair(match: re.Match[str]) -> str | None:
+    """The pair with its value masked, or None when it is no secret."""
+    name = match["name"]
+    if name.lower().endswith(_EXCEPTION_SUFFIXES) or not _query_name_secret(name):
+        return None
+    group = next(g for g in ("dq", "sq", "bare") if match[g] is not None)
+    value = match[group]
+    if not value or value == MASK:
+        return None
+    prose = not match["q"] and group == "bare" and ":" in match["sep"]
+    if prose and name.lower() in _PROSE_WORDS and not _credential_like(value):
+        return None
+    start = match.start(group)
+    if group != "bare" and (scheme := _SCHEME_WORD.match(value)):
+        start += scheme.end()  # 'Bearer ***': keep the scheme word inside the quotes
+        if value[scheme.end() :] == MASK:
+            return None
+    closing = {"dq": '"', "sq": "'"}.get(group, "")
+    return f"{match.string[match.start() : start]}{MASK}{closing}"
+
+
+def _mask_pairs(text: str) -> str:
+    # A loop rather than re.sub: after a pair that is no secret ("SystemExit: token=x",
+    # "arguments: --api-key=x") the search resumes at its value, which may hold one.
+    out: list[str] = []
+    done = 0
+    match = _PAIR.search(text)
+    while match is not None:
+        masked = _masked_pair(match)
+        if masked is None:
+            match = _PAIR.search(text, match.end("sep"))
+            continue
+        out.append(text[done : match.start()])
+        out.append(masked)
+        done = match.end()
+        match = _PAIR.search(text, done)
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _mask_text_option(match: re.Match[str]) -> str:
+    if match["value"] == MASK or not looks_secret(match["option"]):
+        return match.group(0)
+    return f"{match['option']}{match['sep']}{MASK}"
+
+
+def _mask_auth_scheme(match: re.Match[str]) -> str:
+    return match.group(0) if match["value"] == MASK else f"{match['scheme']}{MASK}"
+
+
+def redact_text(text: str) -> str:
+    """Remove secrets from free text, such as the error a FAILED run ends with.
+
+    The same rules as for argv, applied anywhere in the text:
+
+    - URLs lose credentials and secret query parameters (:func:`redact_url`);
+    - ``name=value``, ``name: value``, ``'name': 'value'`` and ``"name": "value"``
+      (headers, JSON, Python reprs, ``key=value`` logs) have the value masked
+      when the name looks secret (:func:`looks_secret`, plus ``sig`` and
+      ``signature``): ``api_key='abc'`` -> ``api_key='***'``,
+      ``Authorization: Token abc`` -> ``Authorization: Token ***``. An unquoted
+      ``token:``, ``key:``, ``auth:`` ... is prose as often ("Invalid token:
+      expected ..."), so there the value is masked only when it looks like a
+      credential (a digit and 6+ characters, or 16+ characters);
+    - ``--name value`` with a secret-looking option name masks the value;
+    - ``Bearer``/``Basic``/``Digest``/``Negotiate`` followed by 8+ characters,
+      and well-known token shapes (GitHub ``ghp_``/``github_pat_``, GitLab
+      ``glpat-``, Hugging Face ``hf_``, ``sk-...``, Stripe ``sk_live_``, Slack
+      ``xox?-``/``xapp-``, AWS ``AKIA``/``ASIA``, Google ``AIza``/``ya29.``,
+      npm, PyPI, JWTs ``eyJ...``) are masked wherever they appear.
+
+    Ordinary text (``--passes 3``, ``--max-tokens 5``, paths, URLs without
+    credentials) is returned unchanged; the result is stable under a second pass.
+
+    Args:
+        text: any text, e.g. ``"RuntimeError: could not reach https://u:p@host"``.
+
+    Returns:
+        The text with secrets removed or replaced by ``***``.
+    """
+    if not text:
+        return text
+    text = redact_url(text)
+    # Each pass runs only when a plain substring test says it may find something.
+    lower = text.lower()
+    if _hinted(lower):  # else no secret-looking name: no pair or option to look at
+        if "=" in text or ":" in text:
+            text = _mask_pairs(text)
+        if "-" in text:
+            text = _TEXT_OPTION.sub(_mask_text_option, text)
+    if _contains_any(lower, _AUTH_WORDS):
+        text = _AUTH_SCHEME.sub(_mask_auth_scheme, text)
+    if _contains_any(text, _TOKEN_PREFIXES):
+        text = _KNOWN_TOKENS.sub(MASK, text)
+    return text
+
+
+# --- argv -------------------------------------------------------------------
+
 _OPTION = re.compile(r"(?P<dashes>--?)(?P<name>[^=\s]{2,})(?:(?P<eq>=)(?P<value>.*))?", re.S)
 _ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_+~][\w.\-+~]*)=(?P<value>.*)", re.S)
 _NUMBER = re.compile(r"-\d[\d.e\-+]*")
@@ -270,10 +482,6 @@ _NUMBER = re.compile(r"-\d[\d.e\-+]*")
 
 def _mask_value(value: str) -> str:
     return MASK if value else value
-
-
-def _clean(arg: str) -> str:
-    return _KNOWN_TOKENS.sub(MASK, redact_url(arg))
 
 
 def redact_argv(argv: Iterable[str]) -> list[str]:
@@ -284,16 +492,18 @@ def redact_argv(argv: Iterable[str]) -> list[str]:
     - ``--name=value`` and ``-name=value``: the value is masked when the name
       looks secret (:func:`looks_secret`): ``--api-key=abc`` -> ``--api-key=***``.
     - ``--name value``: when the name looks secret the next argument is masked,
-      unless it is itself an option (starts with ``-`` and is not a negative
-      number): ``--password x`` -> ``--password ***``.
+      unless it is a long option (starts with ``--``): ``--password x`` and
+      ``--password -X`` -> ``--password ***``, while in ``--token --lr 0.1``
+      the token option has no value. (A password may well start with a dash;
+      a short flag right after a value-less secret option is masked too.)
     - ``NAME=value`` (environment or Hydra-style overrides, ``API_KEY=abc``,
       ``db.password=x``): the value is masked when NAME looks secret.
     - Single-letter options (``-p x``) are left alone: ``-p`` is a port as often
       as a password, and masking every short option would hide too much.
-    - Every argument then loses URL credentials (:func:`redact_url`), and
-      well-known token shapes (``ghp_...``, ``github_pat_...``, ``glpat-...``,
-      ``hf_...``, ``sk-...``, ``xox?-...``, ``AKIA...``, ``AIza...``, the word
-      after ``Bearer``/``Basic``) are masked wherever they appear.
+    - Every argument then goes through :func:`redact_text`: URL credentials,
+      ``Authorization: Bearer ...`` headers, secret ``name: value`` pairs and
+      well-known token shapes (``ghp_...``, ``sk-...``, ``AKIA...``, JWTs, ...)
+      are masked wherever they appear.
 
     Args:
         argv: the arguments, e.g. ``sys.argv``; non-strings are passed through ``str``.
@@ -307,7 +517,7 @@ def redact_argv(argv: Iterable[str]) -> list[str]:
         arg = str(raw)
         if mask_next:
             mask_next = False
-            if not arg.startswith("-") or _NUMBER.fullmatch(arg):
+            if not arg.startswith("--"):
                 out.append(_mask_value(arg))
                 continue
         option = _OPTION.fullmatch(arg) if arg.startswith("-") else None
@@ -320,7 +530,7 @@ def redact_argv(argv: Iterable[str]) -> list[str]:
         elif option is None and (assignment := _ASSIGNMENT.fullmatch(arg)):
             if looks_secret(assignment["name"]):
                 arg = f"{assignment['name']}={_mask_value(assignment['value'])}"
-        out.append(_clean(arg))
+        out.append(redact_text(arg))
     return out
 
 

@@ -267,9 +267,15 @@ def outcome(exc_type: type[BaseException] | None,
         code = getattr(exc, "code", None)
         if code is None or code == 0:
             return FINISHED, None
-        return FAILED, f"SystemExit: {code}"
-    message = str(exc) if exc is not None else ""
-    return FAILED, f"{exc_type.__name__}: {message}" if message else exc_type.__name__
+        error = f"SystemExit: {code}"
+    else:
+        message = str(exc) if exc is not None else ""
+        error = f"{exc_type.__name__}: {message}" if message else exc_type.__name__
+    # The site is published: no URL credential or token in the message (lazy: only
+    # a failed run pays for the import).
+    from .redact import redact_text
+
+    return FAILED, redact_text(error)
 
 
 _ADJECTIVES = ("amber", "bold", "brisk", "calm", "clever", "crisp", "eager", "fair", "gentle",

@@ -33,6 +33,7 @@ from ..errors import BuildError
 from ..frames import RUN_COLUMNS, run_row
 from ..reader import iter_runs, parse_lines, read_experiments
 from ..records import FAILED, FINISHED, KILLED, RUNNING, Experiment, Run
+from ..redact import redact_text
 from ..store import Store
 from . import format as fmt
 from .csvsafe import formula_safe
@@ -600,7 +601,8 @@ class _Builder:
             run_id=run.run_id, name=run.name, status=run.status,
             status_text=STATUS_TEXT.get(run.status, run.status.title()),
             status_note=STATUS_NOTE.get(run.status, ""),
-            error=str(run.error) if run.error else "",
+            # scrubbed again: stores written before errors were scrubbed at run end
+            error=redact_text(str(run.error)) if run.error else "",
             experiment=Link(run.experiment, relative(self.exp_page(run.experiment), path)),
             summary=" · ".join(parts), primary=primary, facts=facts, git=git_facts,
             command=command,
