@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -583,3 +585,12 @@ def test_redact_text_has_no_pathological_input(text: str) -> None:
     start = time.perf_counter()
     redact_text(text)
     assert time.perf_counter() - start < 10
+
+
+def test_end_scrubs_an_error_given_directly(store: Path) -> None:
+    import trackreport as tr
+
+    run = tr.start_run()
+    run.end("FAILED", error="could not reach https://carol:PW@api.example/v1?access_token=TOK")
+    stored = tr.get_run(run.id).error
+    assert "PW" not in stored and "TOK" not in stored and "api.example" in stored

@@ -224,6 +224,10 @@ class ActiveRun:
                 callback(self)
             self._file.flush()
             return
+        if error is not None:
+            from .redact import redact_text  # the site is published: no secret in an error
+
+            error = redact_text(error if isinstance(error, str) else repr(error))
         self.status = status
         self._file.add({"type": events.RUN_END, "time": time.time(), "status": status,
                         "error": error})
