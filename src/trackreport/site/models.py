@@ -300,5 +300,6 @@ def _delta(value: float, base: float, goal: str | None, base_version: int) -> tu
 def _snippet(name: str, ref: str) -> str:
     uri = f"models:/{name}{ref}"
     return ("import trackreport as tr\n"
+            "tr.set_store(\"path/to/the/store\")  # or $TRACKREPORT_STORE\n"
             f"model = tr.load_model({uri!r})\n"
             "predictions = model.predict(X)")
