@@ -36,7 +36,7 @@ def browser() -> Any:
 
 
 def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, str]]) -> None:
-    root, ids = site
+    root, _ = site
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     pg = context.new_page()
     watch = Watch().attach(pg)
