@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 SRC = str(Path(__file__).parent.parent / "src")
-HEAVY = ["pandas", "altair", "jinja2", "git", "numpy", "markdown", "nh3", "vl_convert", "lark"]
+HEAVY = ["pandas", "altair", "jinja2", "git", "numpy", "markdown", "nh3", "vl_convert", "lark",
+         "skops", "joblib", "sklearn", "filelock"]
 
 
 def test_import_and_logging_path_import_no_heavy_modules(tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+import trackreport as tr
 from site_fixtures import Built, shared_build
 from trackreport.errors import BuildError
 from trackreport.site import pages
@@ -98,11 +100,13 @@ def test_every_context_field_has_help() -> None:
     classes = set(pages.CONTEXTS.values()) | {
         pages.Link, pages.Fact, pages.Chart, pages.Sparkline, pages.BestRun, pages.Cell,
         pages.Column, pages.Row, pages.RunsTable, pages.RunLine, pages.ExperimentCard,
-        pages.MetricRow, pages.Preview, pages.Artifact, pages.Note, pages.KeyValue}
+        pages.MetricRow, pages.Preview, pages.Artifact, pages.Note, pages.KeyValue,
+        pages.RunModel, pages.ModelFile, pages.ModelVersionRow, pages.ModelCard}
     for cls in classes:
         for f in fields(cls):
             assert f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help"
-    assert set(pages.CONTEXTS) == {"index.html", "experiment.html", "run.html", "compare.html"}
+    assert set(pages.CONTEXTS) == {"index.html", "experiment.html", "run.html", "compare.html",
+                                   "models.html", "model.html"}
 
 
 def test_rendered_context_is_the_documented_one(built: Built, tmp_path: Path) -> None:
@@ -112,8 +116,14 @@ def test_rendered_context_is_the_documented_one(built: Built, tmp_path: Path) ->
         (theme / "templates" / name).write_text(
             "{{ page.__class__.__name__ }}\n"
             "{% for f in page.__dataclass_fields__ %}{{ f }}\n{% endfor %}")
+    store = tmp_path / "store"
+    shutil.copytree(built.store, store)
+    tr.set_store(store)
+    with tr.start_run(name="with-model", capture=False) as run:
+        tr.log_model({"a": 1}, "model")
+    tr.register_model(f"runs:/{run.id}/model", "m")
     out = tmp_path / "site"
-    build_site(built.store, out, theme=theme)
+    build_site(store, out, theme=theme)
     seen = set()
     for page in out.rglob("*.html"):
         cls_name, *keys = page.read_text().split()

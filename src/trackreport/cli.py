@@ -294,6 +294,86 @@ def _progress_bar() -> Callable[[int, int], None]:
     return update
 
 
+@cli.group("models", cls=TrackreportGroup)
+def models_group() -> None:
+    """The model registry: list, show, register, alias."""
+
+
+@models_group.command("list")
+@store_option
+def models_list_cmd(store: Path) -> None:
+    """Registered models: latest version, aliases, description."""
+    from .registry import list_models
+    from .site.format import date_time
+    from .tables import render_table
+
+    found = list_models(open_store(store))
+    if not found:
+        click.echo("No registered models.")
+        return
+    rows = [[m.name, m.latest_version,
+             ", ".join(f"{a}=v{v}" for a, v in m.aliases.items()),
+             date_time(m.versions[-1].created), m.description.split("\n")[0]] for m in found]
+    click.echo(render_table(["name", "latest", "aliases", "last registered", "description"],
+                            rows))
+
+
+@models_group.command("show")
+@click.argument("name")
+@store_option
+def models_show_cmd(name: str, store: Path) -> None:
+    """One registered model: its versions, source runs and aliases."""
+    from .registry import get_model
+    from .site.format import date_time
+    from .tables import render_table
+
+    model = get_model(open_store(store), name)
+    click.echo(model.name)
+    if model.description:
+        click.echo(_indent(model.description))
+    for alias, version in model.aliases.items():
+        click.echo(f"  @{alias} -> version {version} (since {date_time(model.alias_since(alias))})")
+    for key, value in model.tags.items():
+        click.echo(f"  tag {key} = {value}")
+    rows = [[v.version, ", ".join(v.aliases), v.source, date_time(v.created)]
+            for v in model.versions]
+    click.echo(_indent(render_table(["version", "aliases", "source", "registered"], rows,
+                                    max_width=70)))
+
+
+@models_group.command("register")
+@click.argument("source", metavar="RUN_ID/PATH")
+@click.argument("name")
+@store_option
+@click.option("--description", "-d", default=None, help="Description of this version.")
+def models_register_cmd(source: str, name: str, store: Path, description: str | None) -> None:
+    """Register the model RUN_ID/PATH (or runs:/RUN_ID/PATH) as the next version of NAME."""
+    from .inspection import resolve_run_id
+    from .models import parse_runs_uri
+    from .registry import register_model
+
+    st = open_store(store)
+    if not source.startswith("runs:/"):
+        run_part, _, path = source.partition("/")
+        source = f"runs:/{resolve_run_id(st, run_part)}/{path or 'model'}"
+    run_id, path = parse_runs_uri(source)
+    version = register_model(st, run_id, path, name, description=description)
+    click.echo(f"Registered {version.name} version {version.version} from {version.source}")
+
+
+@models_group.command("alias")
+@click.argument("name")
+@click.argument("alias")
+@click.argument("version")
+@store_option
+def models_alias_cmd(name: str, alias: str, version: str, store: Path) -> None:
+    """Point ALIAS (e.g. champion) of model NAME at VERSION."""
+    from .registry import set_model_alias
+
+    set_model_alias(open_store(store), name, alias, version)
+    click.echo(f"{name}@{alias} -> version {int(version)}")
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit 1, never a traceback."""
     logging.getLogger("trackreport").addHandler(logging.StreamHandler())

@@ -45,3 +45,15 @@ class ArtifactError(TrackreportError, ValueError):
 
 class BuildError(TrackreportError):
     """The site cannot be built (bad --out, unknown theme, ...)."""
+
+
+class ModelNotFoundError(TrackreportError, LookupError):
+    """No model at a runs:/ or models:/ URI (unknown run, model, version or alias)."""
+
+
+class UntrustedModelError(TrackreportError):
+    """A skops model holds types that were not trusted; pass them in ``trusted=[...]``."""
+
+
+class ModelFlavorError(TrackreportError, TypeError):
+    """A model cannot be saved by any flavor (or an unknown flavor was asked for)."""

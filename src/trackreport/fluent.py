@@ -343,6 +343,102 @@ def log_image(image: Any, key: str, step: int | None = None) -> None:
     _run().log_image(image, key, step)
 
 
+# models and the registry -----------------------------------------------------------------
+def log_model(model: Any, path: str = "model", input_example: Any = None,
+              flavor: str | None = None) -> Any:
+    """Save a model with the active run (see ``ActiveRun.log_model``); returns a ModelInfo."""
+    return _run().log_model(model, path, input_example=input_example, flavor=flavor)
+
+
+def load_model(model_uri: str, *, trusted: list[str] | None = None,
+               store: str | os.PathLike[str] | None = None) -> Any:
+    """Load a model from ``runs:/<run_id>/<path>``, ``models:/name@alias``, ``models:/name/3``
+    or ``models:/name/latest``.
+
+    skops models: types from scikit-learn, numpy and scipy are trusted; any
+    other type must be named in ``trusted`` (else UntrustedModelError naming
+    them). joblib and pickle models: loading runs code stored in the file, so
+    load only models from a store you trust. The ``files`` flavor returns the
+    folder's ``pathlib.Path``. Raises ModelNotFoundError for an unknown run,
+    model, version or alias.
+    """
+    from . import models, registry
+
+    st = _read_store(store)
+    if isinstance(model_uri, str) and model_uri.startswith("models:/"):
+        version = registry.resolve_models_uri(st, model_uri)
+        run_id, path = version.run_id, version.path
+    else:
+        run_id, path = models.parse_runs_uri(model_uri)
+    return models.load_from_run(st, run_id, path, trusted)
+
+
+def _registry_store(store: str | os.PathLike[str] | None) -> Store:
+    flush_all()
+    return Store(os.path.abspath(store)) if store is not None else get_store()
+
+
+def register_model(model_uri: str, name: str, tags: Mapping[str, Any] | None = None,
+                   description: str | None = None, *,
+                   store: str | os.PathLike[str] | None = None) -> Any:
+    """Register the model at ``runs:/<run_id>/<path>`` as the next version of ``name``.
+
+    Returns the new ModelVersion; its number is the one every reader sees.
+    """
+    from . import models, registry
+
+    st = _registry_store(store)
+    run_id, path = models.parse_runs_uri(model_uri)
+    return registry.register_model(st, run_id, path, name, tags, description)
+
+
+def set_model_alias(name: str, alias: str, version: int | str, *,
+                    store: str | os.PathLike[str] | None = None) -> None:
+    """Point ``alias`` (e.g. ``champion``) of model ``name`` at ``version``."""
+    from . import registry
+
+    registry.set_model_alias(_registry_store(store), name, alias, version)
+
+
+def delete_model_alias(name: str, alias: str, *,
+                       store: str | os.PathLike[str] | None = None) -> None:
+    """Remove ``alias`` from model ``name``."""
+    from . import registry
+
+    registry.delete_model_alias(_registry_store(store), name, alias)
+
+
+def set_model_tag(name: str, key: str, value: Any, *,
+                  store: str | os.PathLike[str] | None = None) -> None:
+    """Set a tag on the registered model ``name``."""
+    from . import registry
+
+    registry.set_model_tag(_registry_store(store), name, key, value)
+
+
+def set_registered_model_description(name: str, description: str, *,
+                                     store: str | os.PathLike[str] | None = None) -> None:
+    """Set the markdown description of the registered model ``name``."""
+    from . import registry
+
+    registry.set_description(_registry_store(store), name, description)
+
+
+def get_model_version(name: str, version: int | str, *,
+                      store: str | os.PathLike[str] | None = None) -> Any:
+    """The ModelVersion ``version`` (a number or 'latest') of model ``name``."""
+    from . import registry
+
+    return registry.get_model_version(_read_store(store), name, version)
+
+
+def list_models(*, store: str | os.PathLike[str] | None = None) -> list[Any]:
+    """One RegisteredModel per registered name, sorted by name."""
+    from . import registry
+
+    return registry.list_models(_read_store(store))
+
+
 # reading ---------------------------------------------------------------------------------
 def _read_store(store: str | os.PathLike[str] | None) -> Store:
     flush_all()  # this process's own recent events are part of what it reads

@@ -204,6 +204,24 @@ class ActiveRun:
         nxt[counter] = max(nxt.get(counter, 0), step + 1)
         self._file.add(event)
 
+    # models --------------------------------------------------------------------------
+    def log_model(self, model: Any, path: str = "model", input_example: Any = None,
+                  flavor: str | None = None) -> Any:
+        """Save ``model`` under the run's ``<path>/`` with ``model.json``; returns a ModelInfo.
+
+        Flavors: ``sklearn`` (skops where it round-trips, joblib otherwise),
+        ``pickle`` (any picklable object), ``files`` (a folder you wrote).
+        ``input_example`` (DataFrame, array, list or mapping) gives the signature.
+        """
+        from .models import ModelInfo, save_model
+
+        evts = save_model(self.store, self.id, model, path, input_example, flavor)
+        for event in evts:
+            self._file.add(event)
+        info = evts[-1]
+        return ModelInfo(f"runs:/{self.id}/{info['path']}", self.id, info["path"],
+                         info["flavor"], info["format"])
+
     # lifecycle -------------------------------------------------------------------------
     def flush(self) -> None:
         """Write everything logged so far to disk now."""

@@ -37,6 +37,7 @@ from ..redact import redact_text
 from ..store import Store
 from . import format as fmt
 from .csvsafe import formula_safe
+from .models import RegistryPages, run_infos
 from .notes import first_paragraph, json_script, json_text, render_markdown
 from .output import SITE_MARKER, staged_output
 from .pages import (
@@ -426,6 +427,11 @@ class _Builder:
         run_ids = self.store.run_ids()
         for run_id in run_ids:
             self.run_slug(run_id)
+        known = set(run_ids)
+        self.registry = RegistryPages(
+            self.store, self.base, self.render,
+            lambda rid: f"runs/{self.run_slug(rid)}/index.html" if rid in known else None,
+            self.out)
         for rel, path in static_files(self.theme):
             self.writer.write(f"assets/{rel}", path.read_bytes())
         try:
@@ -454,6 +460,8 @@ class _Builder:
             cards.append(self.experiment_page(name, by_experiment[name]))
         self.index_page(cards)
         self.compare_page(sorted(by_experiment))
+        self.registry.build(run_infos(self.summaries, self.primary_metric,
+                                      lambda key, e: metric_goal(key, self.settings.get(e))))
         self.data_files()
 
     # one run ------------------------------------------------------------------------
@@ -613,8 +621,7 @@ class _Builder:
             notes=[Note(render_markdown(n.markdown), fmt.date_time(n.time)) for n in run.notes],
             artifacts=tree, artifacts_size=fmt.size(total) if run.artifacts else "",
             source=source_entry, environment=environment, packages=packages,
-            models=[KeyValue(str(m.get("path", "")), str(m.get("flavor", ""))) for m in
-                    sorted(run.models, key=lambda m: str(m.get("path", "")))],
+            models=self.registry.run_models(run.run_id, run.models, path),
             problems=_problems(run),
         )
         self.render(page)

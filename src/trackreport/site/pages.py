@@ -243,6 +243,63 @@ class KeyValue:
     sort: str = doc("Plain number for numeric values, else ''.", default="")
 
 
+@dataclass
+class RunModel:
+    """A model logged by a run, on the run page."""
+
+    path: str = doc("Its folder among the run's files (e.g. 'model').")
+    flavor: str = doc("How it was saved, in words (e.g. 'scikit-learn, skops').")
+    model_class: str = doc("The saved object's class, or ''.")
+    signature: list[KeyValue] = doc("Input columns and dtypes (or array shape and dtype).")
+    registered: list[Link] = doc("'registered as churn v3 (champion)', linking to the model page.")
+    uri: str = doc("The runs:/ URI that loads it.")
+
+
+@dataclass
+class ModelFile:
+    """One file of a registered model version."""
+
+    name: str = doc("Path inside the model folder.")
+    size: str = doc("Size in words.")
+    url: str = doc("Relative download URL; '' when the file is not in the site.")
+
+
+@dataclass
+class ModelVersionRow:
+    """One version of a registered model."""
+
+    version: int = doc("Version number.")
+    anchor: str = doc("Element id of the version's details ('v3').")
+    aliases: list[str] = doc("Aliases pointing at it (e.g. champion).")
+    registered: str = doc("When it was registered, UTC.")
+    run: Link | None = doc("The source run (name and page); None when the run is missing.")
+    source: str = doc("runs:/<run_id>/<path>.")
+    experiment: str = doc("The source run's experiment ('' when unknown).")
+    metric: str = doc("Primary metric of the source run: 'val_acc 0.910', or ''.")
+    metric_sort: str = doc("Plain number of that metric for sorting, or ''.")
+    delta: str = doc("Difference to the previous champion in words, or ''.")
+    delta_css: str = doc("better, worse or '' (colour; the words carry the meaning).")
+    flavor: str = doc("How it was saved, in words.")
+    description: str = doc("The version's description.")
+    tags: list[KeyValue] = doc("The version's tags.")
+    signature: list[KeyValue] = doc("Input columns and dtypes (or array shape and dtype).")
+    files: list[ModelFile] = doc("Its files, with sizes and download links.")
+    snippet: str = doc("Python that loads this version.")
+
+
+@dataclass
+class ModelCard:
+    """A registered model on the models index."""
+
+    name: str = doc("Model name.")
+    url: str = doc("Relative URL of the model's page.")
+    sentence: str = doc("The answer in words: which version ships, from which run.")
+    description: str = doc("First paragraph of the description, as plain text.")
+    latest: str = doc("'version 3'.")
+    aliases: list[KeyValue] = doc("Alias -> 'version 3'.")
+    registered: str = doc("When the latest version was registered, UTC.")
+
+
 # pages -------------------------------------------------------------------------
 
 
@@ -336,7 +393,7 @@ class RunPage(Page):
                                   default_factory=list)
     packages: list[KeyValue] = doc("Package versions captured at run start.",
                                    default_factory=list)
-    models: list[KeyValue] = doc("Models logged by the run (path and flavor).",
+    models: list[RunModel] = doc("Models logged by the run, with signature and registrations.",
                                  default_factory=list)
     problems: list[str] = doc("What the reader had to skip in this run's files.",
                               default_factory=list)
@@ -354,10 +411,34 @@ class ComparePage(Page):
                                 "parallel to experiments.", default_factory=list)
 
 
+@dataclass
+class ModelsPage(Page):
+    """models/index.html: which model ships, and where does an engineer find it?"""
+
+    summary: str = doc("One sentence: how many registered models.", default="")
+    models: list[ModelCard] = doc("One card per registered model, by name.",
+                                  default_factory=list)
+
+
+@dataclass
+class ModelPage(Page):
+    """models/<slug>/index.html: the versions of one model, its aliases and source runs."""
+
+    name: str = doc("Model name.", default="")
+    sentence: str = doc("The answer in words: which version ships, from which run.", default="")
+    description: Markup = doc("The description, rendered and sanitized.", default=Markup(""))
+    tags: list[KeyValue] = doc("The model's tags.", default_factory=list)
+    aliases: list[Fact] = doc("Each alias: its version and since when.", default_factory=list)
+    snippet: str = doc("Python that loads the shipped (aliased or latest) version.", default="")
+    versions: list[ModelVersionRow] = doc("Versions, newest first.", default_factory=list)
+
+
 CONTEXTS: dict[str, type[Page]] = {
     "index.html": IndexPage,
     "experiment.html": ExperimentPage,
     "run.html": RunPage,
     "compare.html": ComparePage,
+    "models.html": ModelsPage,
+    "model.html": ModelPage,
 }
 """Template name -> the context dataclass its ``page`` variable is an instance of."""

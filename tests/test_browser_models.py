@@ -1,0 +1,65 @@
+"""The registry pages in Debian's chromium from file://, under the site's CSP, hostile names included.
+
+These tests fail (never skip) when /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser_helpers import SHOTS, Watch, launch
+from test_site_models import HOSTILE_MODELS, make_registry_store
+from trackreport.site.build import build_site
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("registry-browser")
+    ids = make_registry_store(root / "store")
+    build_site(root / "store", root / "site")
+    return root / "site", ids
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, str]]) -> None:
+    root, _ = site
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    pg = context.new_page()
+    watch = Watch().attach(pg)
+    pg.goto((root / "index.html").resolve().as_uri())
+    pg.get_by_role("link", name="Models", exact=True).click()
+    assert pg.url.endswith("models/index.html")
+    assert pg.locator("h1").inner_text() == "Models"
+    titles = pg.locator(".model-card .card-title a").all_inner_texts()
+    assert sorted(titles) == sorted(["churn", *HOSTILE_MODELS])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "models-index.png"), full_page=True)
+    for name in HOSTILE_MODELS:  # every hostile name is shown as text and its page opens
+        pg.goto((root / "models/index.html").resolve().as_uri())
+        pg.locator(".model-card .card-title a", has_text=name[:30]).first.click()
+        assert pg.locator("h1").inner_text() == name
+    pg.goto((root / "models/index.html").resolve().as_uri())
+    pg.locator(".model-card .card-title a", has_text="churn").first.click()
+    assert "version 2 is champion" in pg.locator(".intro .model-sentence").inner_text()
+    pg.screenshot(path=str(SHOTS / "model-page.png"), full_page=True)
+    pg.get_by_role("link", name="rf-300").first.click()
+    assert pg.locator("h1").inner_text().startswith("rf-300")
+    pg.get_by_role("link", name="registered as churn v2 (champion)").click()
+    assert pg.url.endswith("#v2")
+    assert pg.locator("#v2").is_visible()
+    watch.assert_clean()
+    context.close()
