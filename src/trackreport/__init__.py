@@ -15,6 +15,7 @@ from .errors import (
     RunNotFoundError,
     StoreFormatError,
     TrackreportError,
+    UnsupportedStoreError,
 )
 from .fluent import (
     active_run,
@@ -58,6 +59,7 @@ __all__ = [
     "RunNotFoundError",
     "StoreFormatError",
     "TrackreportError",
+    "UnsupportedStoreError",
     "__version__",
     "active_run",
     "end_run",

@@ -24,7 +24,7 @@ from .keys import check_key
 from .reader import read_run
 from .records import KILLED, Run
 from .run import ActiveRun, outcome, random_name, source_name
-from .store import EXPERIMENTS, Store, check_run_id, new_run_id, new_writer_id
+from .store import EXPERIMENTS, Store, check_location, check_run_id, new_run_id, new_writer_id
 from .writer import EventFile, flush_all
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,12 +47,12 @@ _lock = threading.RLock()
 def set_store(path: str | os.PathLike[str]) -> None:
     """Use the store at ``path`` (created on the first run) for the runs that follow."""
     global _store_path
-    _store_path = os.fspath(path)
+    _store_path = check_location(path)
 
 
 def get_store() -> Store:
     """The store in use: set_store(), else ``$TRACKREPORT_STORE``, else ``./trackruns``."""
-    path = os.path.abspath(_store_path or env.store_path())
+    path = os.path.abspath(check_location(_store_path or env.store_path()))
     store = _stores.get(path)
     if store is None:
         store = _stores[path] = Store(path)
@@ -317,7 +317,7 @@ def log_image(image: Any, key: str, step: int | None = None) -> None:
 # reading ---------------------------------------------------------------------------------
 def _read_store(store: str | os.PathLike[str] | None) -> Store:
     flush_all()  # this process's own recent events are part of what it reads
-    s = Store(os.path.abspath(store)) if store is not None else get_store()
+    s = Store(os.path.abspath(check_location(store))) if store is not None else get_store()
     s.check_format()
     return s
 
