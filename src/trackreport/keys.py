@@ -27,7 +27,7 @@ def check_key(key: object, what: str = "key") -> str:
     if not isinstance(key, str):
         raise InvalidKeyError(f"{what} must be a string, got {type(key).__name__} {key!r}")
     if not key:
-        raise InvalidKeyError(f"{what} is empty")
+        raise InvalidKeyError(f"{what} {key!r} is empty")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidKeyError(
             f"{what} {key[:40]!r}... is {len(key)} characters long (at most {MAX_KEY_LENGTH})"
