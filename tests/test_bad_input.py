@@ -271,3 +271,20 @@ def test_non_finite_params_read_back_as_floats(store: Path) -> None:
     assert sorted(event["encoded"]) == ["inf", "list", "nan", "ninf"]
     row = tr.load_runs().iloc[0]
     assert math.isnan(row["params.nan"]) and row["params.text"] == "NaN"
+
+
+def test_big_int_and_nan_params_in_the_cli(store: Path) -> None:
+    from click.testing import CliRunner
+
+    from trackreport.cli import cli
+
+    with tr.start_run() as run:
+        tr.log_params({"seed": 10**30, "nan": math.nan, "nested": [2**70, math.nan]})
+    runner = CliRunner()
+    result = runner.invoke(cli, ["runs", "--store", str(store), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)[0]
+    assert row["params.seed"] == 10**30 and row["params.nested"] == [2**70, "NaN"]
+    result = runner.invoke(cli, ["show", run.id, "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "1000000000000000000000000000000" in result.output and "NaN" in result.output
