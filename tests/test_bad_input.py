@@ -288,3 +288,14 @@ def test_big_int_and_nan_params_in_the_cli(store: Path) -> None:
     result = runner.invoke(cli, ["show", run.id, "--store", str(store)])
     assert result.exit_code == 0, result.output
     assert "1000000000000000000000000000000" in result.output and "NaN" in result.output
+
+
+def test_surrogates_given_to_start_run_and_set_experiment(store: Path) -> None:
+    with pytest.raises(tr.InvalidValueError, match="tag 'origin'"):
+        tr.start_run(tags={"origin": SURROGATE})
+    with pytest.raises(tr.InvalidValueError, match="description"):
+        tr.start_run(description=SURROGATE)
+    assert tr.active_run() is None
+    assert not (store / "runs").exists() or not list((store / "runs").iterdir())
+    with pytest.raises(tr.InvalidValueError, match="description of experiment 'e'"):
+        tr.set_experiment("e", description=SURROGATE)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import env, events, writer
 from .errors import NoActiveRunError, TrackreportError
-from .keys import check_key
+from .keys import check_key, check_text
 from .reader import read_run
 from .records import KILLED, Run
 from .run import ActiveRun, outcome, random_name, source_name
@@ -77,6 +77,8 @@ def set_experiment(name: str, description: str | None = None,
         check_key(primary_metric, "primary_metric")
     if description is not None and not isinstance(description, str):
         raise TypeError(f"description must be a str, got {type(description).__name__}")
+    if description is not None:
+        check_text(description, f"description of experiment {name!r}")
     settings = _experiment_settings.setdefault(name, {})
     for field, value in (("description", description), ("primary_metric", primary_metric),
                          ("goal", goal)):
@@ -141,8 +143,14 @@ def start_run(run_id: str | None = None, name: str | None = None,
             check_key(name, "run name")
         if tags is not None and not isinstance(tags, Mapping):
             raise TypeError(f"tags must be a mapping, got {type(tags).__name__}")
-        for key in tags or {}:
+        for key, value in (tags or {}).items():
             check_key(key, "tag key")
+            if isinstance(value, str):
+                check_text(value, f"tag {key!r}")
+        if description is not None:
+            if not isinstance(description, str):
+                raise TypeError(f"description must be a str, got {type(description).__name__}")
+            check_text(description, "description")
         if nested and parent_run_id is None and _stack:
             parent_run_id = _stack[-1].id
         store = get_store()
