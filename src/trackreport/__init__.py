@@ -17,6 +17,7 @@ from .errors import (
     RunNotFoundError,
     StoreFormatError,
     TrackreportError,
+    UnsupportedStoreError,
     UntrustedModelError,
 )
 from .fluent import (
@@ -77,6 +78,7 @@ __all__ = [
     "RunNotFoundError",
     "StoreFormatError",
     "TrackreportError",
+    "UnsupportedStoreError",
     "UntrustedModelError",
     "__version__",
     "active_run",

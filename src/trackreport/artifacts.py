@@ -16,6 +16,7 @@ from typing import Any
 from . import events
 from .errors import ArtifactError
 from .keys import check_artifact_path
+from .storage import PathConflictError
 from .store import Store
 
 VEGALITE_MEDIA_TYPE = "application/vnd.vegalite.v5+json"
@@ -78,8 +79,28 @@ def copy_file(store: Store, run_id: str, local: str | os.PathLike[str],
     if not src.is_file():
         raise ArtifactError(f"artifact {str(local)!r} is not a file")
     rel = _join(artifact_path, src.name)
-    size, digest = store.storage.put_file(src, store.artifact_path(run_id, rel))
+    with _clash(store, run_id):
+        size, digest = store.storage.put_file(src, store.artifact_path(run_id, rel))
     return _event(rel, size, digest)
+
+
+class _clash:
+    """Turn a file/folder clash in the store into an ArtifactError naming both artifacts."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.prefix = store.artifact_path(run_id, "")
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if isinstance(exc, PathConflictError):
+            rel, other = (p.removeprefix(self.prefix) for p in (exc.rel, exc.other))
+            raise ArtifactError(
+                f"artifact {rel!r} clashes with artifact {other!r}: one name cannot be "
+                "both a file and a folder"
+            ) from None
 
 
 def copy_folder(store: Store, run_id: str, local: str | os.PathLike[str],
@@ -89,14 +110,21 @@ def copy_folder(store: Store, run_id: str, local: str | os.PathLike[str],
     if not root.is_dir():
         raise ArtifactError(f"artifact folder {str(local)!r} is not a folder")
     real_root = root.resolve()
+    real_store = store.root.resolve()
     base = check_artifact_path(artifact_path) if artifact_path else ""
     plan: list[tuple[Path, str]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
         here = Path(dirpath)
+        # the store itself (``log_artifacts(".")`` with ./trackruns) is never copied into itself
+        dirnames[:] = sorted(d for d in dirnames if _resolved(here / d) != real_store)
         for name in [*sorted(filenames), *[d for d in dirnames if (here / d).is_symlink()]]:
             path = here / name
-            real = path.resolve()
+            try:
+                real = path.resolve(strict=path.is_symlink())
+            except (OSError, RuntimeError) as exc:  # a symlink loop or a dangling link
+                warnings.warn(f"skipped {path}: a symlink that cannot be followed ({exc})",
+                              ArtifactWarning, stacklevel=3)
+                continue
             if path.is_symlink() and real != real_root and real_root not in real.parents:
                 warnings.warn(f"skipped {path}: a symlink leading outside {root}",
                               ArtifactWarning, stacklevel=3)
@@ -106,25 +134,40 @@ def copy_folder(store: Store, run_id: str, local: str | os.PathLike[str],
             rel = path.relative_to(root).as_posix()
             plan.append((path, check_artifact_path(f"{base}/{rel}" if base else rel)))
     out = []
-    for path, rel in plan:
-        size, digest = store.storage.put_file(path, store.artifact_path(run_id, rel))
-        out.append(_event(rel, size, digest))
+    with _clash(store, run_id):
+        for path, rel in plan:
+            size, digest = store.storage.put_file(path, store.artifact_path(run_id, rel))
+            out.append(_event(rel, size, digest))
     return out
+
+
+def _resolved(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
 
 
 def put_bytes(store: Store, run_id: str, data: bytes, artifact_file: str,
               kind: str | None = None) -> dict[str, Any]:
     """Write bytes as an artifact; returns its artifact event."""
     rel = check_artifact_path(artifact_file, "artifact file")
-    size, digest = store.storage.put_bytes(store.artifact_path(run_id, rel), data)
+    with _clash(store, run_id):
+        size, digest = store.storage.put_bytes(store.artifact_path(run_id, rel), data)
     return _event(rel, size, digest, kind)
 
 
-def text_bytes(text: str) -> bytes:
+def text_bytes(text: str, artifact_file: str = "text") -> bytes:
     """UTF-8 bytes of a text artifact (TypeError for non-strings)."""
     if not isinstance(text, str):
         raise TypeError(f"log_text needs a str, got {type(text).__name__}")
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ArtifactError(
+            f"text for {artifact_file!r} contains a lone surrogate at position {exc.start} "
+            "(not valid UTF-8)"
+        ) from None
 
 
 def dict_bytes(data: Any, artifact_file: str) -> bytes:
@@ -138,12 +181,27 @@ def dict_bytes(data: Any, artifact_file: str) -> bytes:
                 f"{artifact_file!r}: writing YAML needs PyYAML (pip install pyyaml); "
                 "or use a .json file name"
             ) from None
-        return yaml.safe_dump(events.jsonable(data), sort_keys=False).encode("utf-8")
+        try:
+            return yaml.safe_dump(events.jsonable(data), sort_keys=False).encode("utf-8")
+        except events.UnstorableValueError as exc:
+            raise ArtifactError(f"dict for {artifact_file!r} {exc}") from None
     try:
-        return json.dumps(events.jsonable(data), indent=2, ensure_ascii=False,
+        plain = events.jsonable(data)
+    except events.UnstorableValueError as exc:
+        if "64-bit" not in str(exc):
+            raise ArtifactError(f"dict for {artifact_file!r} {exc}") from None
+        plain = data  # integers beyond 64 bits: Python's json writes them exactly
+    try:
+        return json.dumps(plain, default=events.json_default, indent=2, ensure_ascii=False,
                           allow_nan=True).encode("utf-8") + b"\n"
-    except (TypeError, ValueError) as exc:  # pragma: no cover - jsonable handles most
-        raise ArtifactError(f"{artifact_file!r}: cannot serialise as JSON: {exc}") from None
+    except UnicodeEncodeError:
+        raise ArtifactError(
+            f"dict for {artifact_file!r} contains a lone surrogate (not valid UTF-8)"
+        ) from None
+    except RecursionError:
+        raise ArtifactError(f"dict for {artifact_file!r} is nested too deeply") from None
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(f"dict for {artifact_file!r} cannot be stored as JSON: {exc}") from None
 
 
 def figure_bytes(figure: Any, artifact_file: str) -> tuple[bytes, str | None]:

@@ -15,16 +15,24 @@ import click
 
 from . import __version__, env
 from .errors import TrackreportError
-from .store import Store
+from .store import Store, check_location
 
 STORE_HELP = "The store folder (default: $TRACKREPORT_STORE, else ./trackruns)."
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--store`` option shared by every command."""
-    return click.option("--store", "store", type=click.Path(file_okay=False, path_type=Path),
+    return click.option("--store", "store", type=click.Path(file_okay=False),
                         envvar=env.TRACKREPORT_STORE, default=env.DEFAULT_STORE,
-                        show_default=True, help=STORE_HELP)(func)
+                        show_default=True, help=STORE_HELP, callback=_store_path)(func)
+
+
+def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """``--store`` as a Path; a URL (``s3://...``) is one clear error."""
+    try:
+        return Path(check_location(value))
+    except TrackreportError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 def open_store(path: Path) -> Store:

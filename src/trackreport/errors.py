@@ -35,6 +35,10 @@ class StoreFormatError(TrackreportError):
     """The store is missing, is not a trackreport store, or has a newer format."""
 
 
+class UnsupportedStoreError(StoreFormatError, ValueError):
+    """The store location is a URL (``s3://...``): object storage is not supported yet."""
+
+
 class FilterSyntaxError(TrackreportError, ValueError):
     """A runs filter could not be parsed; the message points at the bad token."""
 

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import env, events, writer
 from .errors import InvalidValueError, NoActiveRunError, RunNotFoundError, TrackreportError
-from .keys import check_key
+from .keys import check_key, check_text
 from .reader import read_run
 from .records import KILLED, RUNNING, Run
 from .run import ActiveRun, image_counter, outcome, random_name, source_name
-from .store import EXPERIMENTS, Store, check_run_id, new_run_id, new_writer_id
+from .store import EXPERIMENTS, Store, check_location, check_run_id, new_run_id, new_writer_id
 from .writer import EventFile, flush_all
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,12 +55,12 @@ _lock = threading.RLock()
 def set_store(path: str | os.PathLike[str]) -> None:
     """Use the store at ``path`` (created on the first run) for the runs that follow."""
     global _store_path
-    _store_path = os.fspath(path)
+    _store_path = check_location(path)
 
 
 def get_store() -> Store:
     """The store in use: set_store(), else ``$TRACKREPORT_STORE``, else ``./trackruns``."""
-    path = os.path.abspath(_store_path or env.store_path())
+    path = os.path.abspath(check_location(_store_path or env.store_path()))
     store = _stores.get(path)
     if store is None:
         store = _stores[path] = Store(path)
@@ -85,6 +85,8 @@ def set_experiment(name: str, description: str | None = None,
         check_key(primary_metric, "primary_metric")
     if description is not None and not isinstance(description, str):
         raise TypeError(f"description must be a str, got {type(description).__name__}")
+    if description is not None:
+        check_text(description, f"description of experiment {name!r}")
     settings = _experiment_settings.setdefault(name, {})
     for field, value in (("description", description), ("primary_metric", primary_metric),
                          ("goal", goal)):
@@ -149,8 +151,14 @@ def start_run(run_id: str | None = None, name: str | None = None,
             check_key(name, "run name")
         if tags is not None and not isinstance(tags, Mapping):
             raise TypeError(f"tags must be a mapping, got {type(tags).__name__}")
-        for key in tags or {}:
+        for key, value in (tags or {}).items():
             check_key(key, "tag key")
+            if isinstance(value, str):
+                check_text(value, f"tag {key!r}")
+        if description is not None:
+            if not isinstance(description, str):
+                raise TypeError(f"description must be a str, got {type(description).__name__}")
+            check_text(description, "description")
         if nested and parent_run_id is None and _stack:
             parent_run_id = _stack[-1].id
         if parent_run_id is not None:
@@ -442,7 +450,7 @@ def list_models(*, store: str | os.PathLike[str] | None = None) -> list[Any]:
 # reading ---------------------------------------------------------------------------------
 def _read_store(store: str | os.PathLike[str] | None) -> Store:
     flush_all()  # this process's own recent events are part of what it reads
-    s = Store(os.path.abspath(store)) if store is not None else get_store()
+    s = Store(os.path.abspath(check_location(store))) if store is not None else get_store()
     s.check_format()
     return s
 

@@ -200,8 +200,13 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
         t = event.get("time")
         index = files[position] if files is not None else 0
         if kind == events.PARAMS:
-            for key, value in (event.get("params") or {}).items():
-                if key in run.params and run.params[key] != value:
+            params = event.get("params") or {}
+            encoded = event.get("encoded")
+            if isinstance(encoded, list) and isinstance(params, dict):  # NaN, +-inf, ints beyond 64 bits
+                params = {k: events.param_from_json(v) if k in encoded else v
+                          for k, v in params.items()}
+            for key, value in params.items():
+                if key in run.params and _differs(run.params[key], value):
                     msg = (f"run {run_id}: param {key!r} was logged as {run.params[key]!r} and "
                            f"as {value!r}; the first value wins")
                     run.problems.messages.append(msg)
@@ -260,6 +265,10 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             run.metrics[key] = MetricSeries(key, [steps[i] for i in idx],
                                             [values[i] for i in idx], [times_[i] for i in idx])
     return run
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return a != b and not (a != a and b != b)  # NaN equals NaN here
 
 
 def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,

@@ -17,8 +17,8 @@ from types import TracebackType
 from typing import Any
 
 from . import artifacts, events
-from .errors import ParamChangedError, TrackreportError
-from .keys import check_key, check_step, metric_value
+from .errors import InvalidValueError, ParamChangedError, TrackreportError
+from .keys import MAX_STEP, check_key, check_step, check_text, metric_value
 from .records import FAILED, FINISHED, KILLED, RUNNING
 from .store import Store
 from .writer import LARGE_BUFFER, EventFile, wake_flusher
@@ -77,9 +77,16 @@ class ActiveRun:
         if not isinstance(params, Mapping):
             raise TypeError(f"log_params needs a mapping, got {type(params).__name__}")
         clean: dict[str, Any] = {}
+        wire: dict[str, Any] = {}
+        encoded: list[str] = []
         for key, value in params.items():
             check_key(key, "param key")
-            stored = events.jsonable(value)
+            try:
+                stored, wire[key], as_text = events.param_value(value)
+            except events.UnstorableValueError as exc:
+                raise InvalidValueError(f"param {key!r} {exc}") from None
+            if as_text:
+                encoded.append(key)
             old = self._params.get(key, _MISSING)
             if old is _MISSING:
                 old = clean.get(key, _MISSING)
@@ -92,7 +99,11 @@ class ActiveRun:
         new = {k: v for k, v in clean.items() if k not in self._params}
         if new:
             self._params.update(new)
-            self._file.add({"type": events.PARAMS, "time": time.time(), "params": new})
+            event = {"type": events.PARAMS, "time": time.time(),
+                     "params": {k: wire[k] for k in new}}
+            if encoded := [k for k in encoded if k in new]:
+                event["encoded"] = encoded
+            self._file.add(event)
 
     # metrics -----------------------------------------------------------------------
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
@@ -101,11 +112,11 @@ class ActiveRun:
             check_key(key, "metric key")
             self._metric_keys.add(key)
         if type(value) is not float:
-            value = float(value) if type(value) is int else metric_value(value, key)
+            value = metric_value(value, key)
         nxt = self._next_step
         if step is None:
             step = nxt.get(key, 0)
-        elif type(step) is not int or step < 0:
+        elif type(step) is not int or not 0 <= step <= MAX_STEP:
             step = check_step(step, key)
         if step >= nxt.get(key, 0):
             nxt[key] = step + 1
@@ -123,7 +134,7 @@ class ActiveRun:
             if key not in self._metric_keys:
                 check_key(key, "metric key")
             values[key] = value if type(value) is float else metric_value(value, key)
-        if step is not None and (type(step) is not int or step < 0):
+        if step is not None and (type(step) is not int or not 0 <= step <= MAX_STEP):
             step = check_step(step, next(iter(values), "?"))
         now = time.time()
         nxt = self._next_step
@@ -146,7 +157,8 @@ class ActiveRun:
         """Set several tags at once."""
         if not isinstance(tags, Mapping):
             raise TypeError(f"set_tags needs a mapping, got {type(tags).__name__}")
-        clean = {check_key(k, "tag key"): v if isinstance(v, str) else _tag_text(v)
+        clean = {check_key(k, "tag key"): check_text(v if isinstance(v, str) else _tag_text(k, v),
+                                                     f"tag {k!r}")
                  for k, v in tags.items()}
         if clean:
             self._file.add({"type": events.TAGS, "time": time.time(), "tags": clean})
@@ -155,6 +167,7 @@ class ActiveRun:
         """Add a markdown note, shown (sanitized) on the run's page."""
         if not isinstance(markdown, str):
             raise TypeError(f"note needs a str of markdown, got {type(markdown).__name__}")
+        check_text(markdown, "note")
         self._file.add({"type": events.NOTE, "time": time.time(), "markdown": markdown})
 
     # artifacts -----------------------------------------------------------------------
@@ -171,7 +184,7 @@ class ActiveRun:
 
     def log_text(self, text: str, artifact_file: str) -> None:
         """Save text as an artifact file."""
-        data = artifacts.text_bytes(text)
+        data = artifacts.text_bytes(text, artifact_file)
         self._file.add(artifacts.put_bytes(self.store, self.id, data, artifact_file))
 
     def log_dict(self, dictionary: Any, artifact_file: str) -> None:
@@ -272,9 +285,12 @@ def _same(a: Any, b: Any) -> bool:
         and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
 
 
-def _tag_text(value: Any) -> str:
+def _tag_text(key: str, value: Any) -> str:
     if isinstance(value, (dict, list, tuple)):
-        return events.encode({"v": value})[5:-2].decode("utf-8")
+        try:
+            return events.encode({"v": value})[5:-2].decode("utf-8")
+        except TypeError as exc:  # orjson.JSONEncodeError
+            raise InvalidValueError(f"tag {key!r} cannot be stored as text: {exc}") from None
     return str(value)
 
 

@@ -19,7 +19,7 @@ import hashlib
 import os
 import stat
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import TrackreportError
@@ -29,6 +29,19 @@ _CHUNK = 1 << 20
 
 class UnsafePathError(TrackreportError, ValueError):
     """A path would leave the store (``..``, absolute, or a symlink pointing outside)."""
+
+
+class PathConflictError(TrackreportError, ValueError):
+    """A file would be stored where a folder is (or below a file): ``a`` and ``a/b``."""
+
+    def __init__(self, message: str, rel: str, other: str) -> None:
+        super().__init__(message)
+        self.rel = rel
+        self.other = other
+
+
+class StoreWarning(UserWarning):
+    """The store folder was deleted while this process logged to it; it is recreated."""
 
 
 def _check_rel(rel: str) -> str:
@@ -57,16 +70,28 @@ class AppendHandle:
     or rewriting anything.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, before_create: Callable[[], None] | None = None) -> None:
         self.path = path
         self._fd: int | None = None
         self._created = False
+        self._before_create = before_create
+
+    def lost(self) -> bool:
+        """True when the file was created and has since been deleted (the store removed)."""
+        if self._fd is not None:
+            try:
+                return os.fstat(self._fd).st_nlink == 0
+            except OSError:  # pragma: no cover - defensive
+                return False
+        return self._created and not os.path.lexists(self.path)
 
     def write(self, data: bytes) -> int:
         """Append ``data``; returns the number of bytes written (may raise OSError)."""
         if self._fd is None:
             flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
             if not self._created:
+                if self._before_create is not None:
+                    self._before_create()
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 flags |= os.O_CREAT | os.O_EXCL
             self._fd = os.open(self.path, flags, 0o644)
@@ -105,6 +130,31 @@ class LocalStorage:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).absolute()
         self._real_root: Path | None = None
+        self._kept: tuple[str, bytes] | None = None
+        self._restored = False
+
+    def keep_file(self, rel: str, data: bytes) -> None:
+        """Put ``rel`` (with ``data``) back before creating anything, should it vanish.
+
+        A store's marker file: if the store folder is deleted while a script
+        logs, what is written next makes a valid store again (with one warning)
+        rather than a folder that is not a store.
+        """
+        self._kept = (_check_rel(rel), data)
+
+    def _before_create(self) -> None:
+        if self._kept is None:
+            return
+        rel, data = self._kept
+        if self._path(rel).exists():
+            return
+        if not self._restored:
+            self._restored = True
+            warnings.warn(
+                f"trackreport: the store {self.root} was deleted (or lost its {rel}) while "
+                "this process was logging to it; it is recreated, with what is logged from now on",
+                StoreWarning, stacklevel=2)
+        self._create_exclusive(rel, data)
 
     # paths ---------------------------------------------------------------
     def _path(self, rel: str) -> Path:
@@ -207,11 +257,16 @@ class LocalStorage:
     # writing -------------------------------------------------------------
     def open_append(self, rel: str) -> AppendHandle:
         """An append-only handle for a new file ``rel`` (created on first write)."""
-        return AppendHandle(self._path(rel))
+        return AppendHandle(self._path(rel), self._before_create)
 
 
     def create_exclusive(self, rel: str, data: bytes) -> bool:
         """Write ``data`` to a new file ``rel``; False (and no write) if it exists."""
+        if self._kept is not None and rel != self._kept[0]:
+            self._before_create()
+        return self._create_exclusive(rel, data)
+
+    def _create_exclusive(self, rel: str, data: bytes) -> bool:
         path = self._path(rel)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -233,10 +288,24 @@ class LocalStorage:
 
     def _put(self, rel: str, chunks: Iterator[bytes]) -> tuple[int, str]:
         path = self._path(rel)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink() or (path.exists() and not path.is_file()):
+        self._before_create()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            other = self._file_above(rel)
+            raise PathConflictError(
+                f"cannot store {rel!r}: {other!r} is a file, not a folder", rel, other
+            ) from None
+        if path.is_symlink():
             raise UnsafePathError(f"{rel!r} exists and is not a regular file")
-        tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+        if path.is_dir():
+            raise PathConflictError(
+                f"cannot store {rel!r}: a folder of that name exists (holding "
+                f"{self._first_file(rel)!r})", rel, self._first_file(rel))
+        if path.exists() and not path.is_file():
+            raise UnsafePathError(f"{rel!r} exists and is not a regular file")
+        # a short temporary name: a 255-byte file name plus a suffix would be too long
+        tmp = path.with_name(f".tr-{os.urandom(4).hex()}.tmp")
         digest = hashlib.sha256()
         size = 0
         try:
@@ -250,3 +319,22 @@ class LocalStorage:
             tmp.unlink(missing_ok=True)
             raise
         return size, digest.hexdigest()
+
+    def _file_above(self, rel: str) -> str:
+        """The first leading part of ``rel`` that exists and is not a folder."""
+        parts = rel.split("/")
+        for end in range(1, len(parts)):
+            prefix = "/".join(parts[:end])
+            path = self._path(prefix)
+            if path.exists() and not path.is_dir():
+                return prefix
+        return "/".join(parts[:-1])
+
+    def _first_file(self, rel: str) -> str:
+        """``rel`` plus the first file found below it (a folder's example content)."""
+        for dirpath, dirnames, filenames in os.walk(self._path(rel)):
+            dirnames.sort()
+            if filenames:
+                here = Path(dirpath).relative_to(self.root).as_posix()
+                return f"{here}/{min(filenames)}"
+        return rel

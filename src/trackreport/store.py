@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from . import events
-from .errors import RunNotFoundError, StoreFormatError
+from .errors import RunNotFoundError, StoreFormatError, UnsupportedStoreError
 from .storage import LocalStorage
 
 MARKER = "trackreport-store.json"
@@ -20,6 +20,24 @@ REGISTRY = "registry"
 ARTIFACTS = "artifacts"
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def check_location(location: str | os.PathLike[str]) -> str:
+    """Return ``location`` as a string if it is a local folder; a URL raises.
+
+    ``s3://bucket/prefix`` (any ``scheme://``) would otherwise become a local
+    folder named ``s3:``.
+    """
+    text = os.fspath(location)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if _URL.match(text):
+        raise UnsupportedStoreError(
+            f"store {text!r} is a URL: object storage is not supported yet; "
+            "give a local folder"
+        )
+    return text
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -44,7 +62,7 @@ class Store:
     """A trackreport store: a folder (or, later, a bucket prefix) in format v1."""
 
     def __init__(self, root: str | os.PathLike[str], storage: LocalStorage | None = None) -> None:
-        self.root = Path(root)
+        self.root = Path(check_location(root))
         self.storage = storage or LocalStorage(root)
 
     def __repr__(self) -> str:
@@ -57,9 +75,13 @@ class Store:
 
     def ensure(self) -> None:
         """Create the store (marker file) if needed; refuse a newer format."""
+        marker = orjson.dumps(events.STORE_MARKER) + b"\n"
         if not self.storage.exists(MARKER):
-            self.storage.create_exclusive(MARKER, orjson.dumps(events.STORE_MARKER) + b"\n")
+            self.storage.create_exclusive(MARKER, marker)
         self.check_format()
+        # from now on, anything this process writes finds the marker (it is put
+        # back, with a warning, if the store folder is deleted while logging)
+        self.storage.keep_file(MARKER, marker)
 
     def check_format(self) -> None:
         """Raise StoreFormatError unless this is a store of a format we read."""

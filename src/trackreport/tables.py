@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +23,10 @@ def cell_text(value: Any) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return f"{value:.6g}"
     if isinstance(value, (list, dict)):
-        return orjson.dumps(value).decode("utf-8")
+        try:
+            return orjson.dumps(value).decode("utf-8")
+        except TypeError:  # an int beyond 64 bits (a param read back exactly)
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return str(value)
 
 
@@ -90,10 +94,17 @@ def render_json(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def val(v: Any) -> Any:
         if isinstance(v, float) and not math.isfinite(v):
             return cell_text(v)
+        if isinstance(v, list):
+            return [val(x) for x in v]
+        if isinstance(v, dict):
+            return {k: val(x) for k, x in v.items()}
         return v
 
     records = [{h: val(v) for h, v in zip(headers, row, strict=True)} for row in rows]
-    return orjson.dumps(records, option=orjson.OPT_INDENT_2).decode("utf-8")
+    try:
+        return orjson.dumps(records, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:  # an int beyond 64 bits (a param read back exactly)
+        return json.dumps(records, indent=2, ensure_ascii=False, default=str)
 
 
 RENDERERS = {"table": render_table, "csv": render_csv, "markdown": render_markdown,

@@ -55,6 +55,8 @@ class EventFile:
         self._handle: AppendHandle | None = None
         self._lock = threading.Lock()
         self._failed = False
+        self._header = b""  # the open line (and run.start/resume) written first
+        self._warned_encode = False
         self.closed = False
         _register(self)
 
@@ -77,17 +79,32 @@ class EventFile:
         if n == 0 and not self._pending:
             return True
         parts = [self._pending] if self._pending else []
+        popleft = queue.popleft
+        batch = [popleft() for _ in range(n)]
+        try:
+            encoded = encode_items(batch)
+        except Exception:  # one unencodable event must not cost the others
+            encoded = self._encode_each(batch)
+        if self._handle is not None and self._handle.lost():
+            # the file was deleted (the store folder removed): start it again, with the
+            # lines that say what it is (the storage puts the store's marker back)
+            self._handle.close()
+            self._handle = self.storage.open_append(self.rel)
+            parts.insert(0, self._header)
         if self._handle is None:
             self._handle = self.storage.open_append(self.rel)
-            parts.insert(
-                0,
-                events.encode(
-                    {"type": events.OPEN, "format": events.FORMAT_VERSION,
-                     "writer": self.writer_id, "time": time.time()}
-                ),
+            opening = events.encode(
+                {"type": events.OPEN, "format": events.FORMAT_VERSION,
+                 "writer": self.writer_id, "time": time.time()}
             )
-        popleft = queue.popleft
-        parts += encode_items([popleft() for _ in range(n)])
+            self._header = opening
+            if batch and type(batch[0]) is dict and batch[0].get("type") in _HEADER_EVENTS:
+                try:
+                    self._header += events.encode(batch[0])
+                except Exception:  # noqa: S110 - it is left out of the batch as well
+                    pass
+            parts.insert(0, opening)
+        parts += encoded
         data = b"".join(parts)
         written = 0
         try:
@@ -109,6 +126,21 @@ class EventFile:
             self._handle.close()
         return not self._pending
 
+    def _encode_each(self, batch: list[Any]) -> list[bytes]:
+        """Encode events one by one, leaving out (with one warning) those that cannot be."""
+        out = []
+        for item in batch:
+            try:
+                out += encode_items([item])
+            except Exception as exc:
+                if not self._warned_encode:
+                    self._warned_encode = True
+                    warnings.warn(
+                        f"trackreport could not encode a {_describe(item)} event for "
+                        f"{self.rel} and left it out ({exc}); the other events are kept",
+                        WriteWarning, stacklevel=3)
+        return out
+
     def reopen(self) -> None:
         """Use this process's own (closed) file again, e.g. when it resumes the run."""
         with self._lock:
@@ -126,6 +158,22 @@ class EventFile:
                 self._handle.close()
             self.closed = ok
         return ok
+
+
+_HEADER_EVENTS = frozenset({events.RUN_START, events.RUN_RESUME})
+
+
+def _describe(item: Any) -> str:
+    """An event's type and key (for a warning)."""
+    if type(item) is tuple:
+        return f"metrics {item[2]!r}"
+    kind = item.get("type") if isinstance(item, dict) else None
+    for field in ("params", "tags", "values"):
+        inner = item.get(field) if isinstance(item, dict) else None
+        if isinstance(inner, dict) and inner:
+            return f"{kind} {', '.join(map(repr, inner))}"
+    path = item.get("path") if isinstance(item, dict) else None
+    return f"{kind} {path!r}" if path is not None else str(kind)
 
 
 def encode_items(items: list[Any]) -> list[bytes]:

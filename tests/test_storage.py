@@ -1,0 +1,107 @@
+"""Storage: long names, file/folder clashes, and a store deleted while a script logs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import trackreport as tr
+from proc_helpers import child_env, spawn, wait_for
+from trackreport.storage import LocalStorage, PathConflictError
+
+
+@pytest.mark.parametrize("name", [
+    "a" * 242 + ".txt",  # 246 bytes
+    "b" * 251 + ".txt",  # 255 bytes: the longest name a file system takes
+    "数据" * 41 + ".txt",  # 82 CJK characters: 250 bytes
+])
+def test_long_file_names_are_stored(store: Path, tmp_path: Path, name: str) -> None:
+    src = tmp_path / name
+    src.write_text("x")
+    with tr.start_run() as run:
+        tr.log_artifact(src)
+        tr.log_text("y", f"dir/{name}")
+    paths = [a.path for a in tr.get_run(run.id).artifacts]
+    assert paths == sorted([name, f"dir/{name}"])
+    assert (store / "runs" / run.id / "artifacts" / "dir" / name).read_text() == "y"
+
+
+def test_a_name_too_long_for_a_file_system_fails_at_the_call(store: Path) -> None:
+    with tr.start_run():
+        with pytest.raises(tr.InvalidKeyError, match="256 bytes"):
+            tr.log_text("x", "c" * 252 + ".txt")
+        with pytest.raises(tr.InvalidKeyError, match="256 bytes"):
+            tr.log_text("x", "数" * 84 + ".txt")
+
+
+def test_clash_names_both_paths(store: Path) -> None:
+    with tr.start_run():
+        tr.log_text("1", "conflict")
+        with pytest.raises(tr.TrackreportError,
+                           match=r"'conflict/a.txt' clashes with artifact 'conflict'"):
+            tr.log_text("2", "conflict/a.txt")
+    with tr.start_run():
+        tr.log_text("1", "conflict/a.txt")
+        with pytest.raises(tr.TrackreportError,
+                           match=r"'conflict' clashes with artifact 'conflict/a.txt'"):
+            tr.log_text("2", "conflict")
+    with tr.start_run(), pytest.raises(tr.TrackreportError,
+                                       match=r"'x/a/b.txt' clashes with artifact 'x/a'"):
+        tr.log_text("1", "x/a")
+        tr.log_text("2", "x/a/b.txt")
+
+
+def test_storage_clash_error(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.put_bytes("a", b"1")
+    with pytest.raises(PathConflictError) as info:
+        storage.put_bytes("a/b/c", b"2")
+    assert (info.value.rel, info.value.other) == ("a/b/c", "a")
+    assert sorted(os.listdir(tmp_path)) == ["a"]  # no temporary file left behind
+
+
+DELETE_WHILE_LOGGING = """
+    import pathlib, shutil
+    signal_file = pathlib.Path(sys.argv[2])
+    with tr.start_run(name="survivor") as run:
+        tr.log_param("lr", 0.1)
+        for step in range(100):
+            tr.log_metric("loss", 1.0, step=step)
+        run.flush()
+        signal_file.write_text(run.id)
+        while pathlib.Path(STORE).exists():  # the test deletes the store now
+            time.sleep(0.01)
+        for step in range(100, 200):
+            tr.log_metric("loss", 2.0, step=step)
+        tr.log_text("after", "after.txt")
+        tr.log_param("late", 1)
+    print("done", flush=True)
+"""
+
+
+def test_store_deleted_while_logging_is_recreated(tmp_path: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    signal_file = tmp_path / "ready"
+    child = spawn(DELETE_WHILE_LOGGING, store, str(signal_file))
+    wait_for(signal_file.exists)
+    run_id = signal_file.read_text()
+    shutil.rmtree(store)
+    code, _out, err = child.finish(timeout=60)
+    assert code == 0, err
+    assert err.count("was deleted") == 1  # one warning
+    assert (store / "trackreport-store.json").is_file()
+    check = subprocess.run([sys.executable, "-m", "trackreport", "check", "--store", str(store)],
+                           capture_output=True, text=True, env=child_env(), timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "not a trackreport store" not in check.stdout + check.stderr
+    got = tr.get_run(run_id, store=store)
+    assert got.name == "survivor" and got.status == "FINISHED"
+    assert got.metrics["loss"].steps == list(range(100, 200))  # what was logged after it
+    assert got.params == {"late": 1}
+    assert [a.path for a in got.artifacts] == ["after.txt"]
