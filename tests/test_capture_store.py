@@ -123,10 +123,19 @@ def test_site_and_show_scrub_errors_of_older_stores(store: Path, tmp_path: Path)
     """A store written before errors were scrubbed: the site and `show` scrub them."""
     import trackreport as tr
 
+    import json
+    import time
+
     run = tr.start_run(name="old")
-    # what an older version wrote: the raw exception text
-    run.end("FAILED", f"RuntimeError: could not reach {FAILING_URL} with api_key={ERROR_SECRETS[2]}")
-    tr.end_run()
+    run.flush()
+    # what an older version wrote: the raw exception text (the writer now scrubs it)
+    error = f"RuntimeError: could not reach {FAILING_URL} with api_key={ERROR_SECRETS[2]}"
+    (store / "runs" / run.id / "events-older-0.jsonl").write_text(
+        json.dumps({"type": "open", "format": 1, "writer": "older-0", "time": time.time()}) + "\n"
+        + json.dumps({"type": "run.end", "time": time.time() + 1, "status": "FAILED",
+                      "error": error}) + "\n"
+    )
+    run.end("FAILED")
     stored = b"".join(p.read_bytes() for p in store.rglob("*") if p.is_file())
     assert ERROR_SECRETS[0].encode() in stored  # the store does hold them
     blob = _site_and_show_blob(store, tmp_path / "site", run.id)
