@@ -142,7 +142,7 @@ def test_latest_is_best_percent_format() -> None:
                                           "format": "percent"}})
     runs = [R("base", {"val_acc": 0.9}, 0), R("better", {"val_acc": 0.937}, 60)]
     assert sentences(runs, exp) == [
-        "Best: better, Validation accuracy 93.7 %, +3.7 points over the baseline base (90.0 %).",
+        "Best: better, Validation accuracy 93.7\u00a0%, +3.7 points over the baseline base (90.0\u00a0%).",
         "The latest run is the best so far: still improving.",
     ]
 

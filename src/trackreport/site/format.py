@@ -213,7 +213,7 @@ def metric(value: float | None, percent: bool = False) -> str:
     if value is None:
         return ""
     if percent and math.isfinite(value):
-        return f"{significant(value * 100)} %"
+        return f"{significant(value * 100)}\u00a0%"  # no line break before the %
     return significant(value)
 
 
