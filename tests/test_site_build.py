@@ -17,7 +17,8 @@ import pytest
 from site_fixtures import OUTSIDE_MARK, Built, shared_build, site_files
 from trackreport.errors import BuildError
 from trackreport.frames import RUN_COLUMNS
-from trackreport.site.build import SITE_MARKER, build_site, forge_commit_url, guess_goal
+from trackreport.site.build import SITE_MARKER, build_site, forge_commit_url
+from trackreport.site.ranking import guess_goal
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 

@@ -366,15 +366,15 @@
       return c !== 0 ? c * direction : a - b;
     });
     var original = this.original;
-    var index = {};
+    var position = {};
     original.forEach(function (row, i) {
-      index[row.getAttribute("data-run-id")] = i;
+      position[row.getAttribute("data-run-id")] = i;
     });
     var kids = {};
     var top = [];
     order.forEach(function (i) { // sorting keeps each parent's child runs under it
       var parent = original[i].getAttribute("data-parent");
-      if (parent && index[parent] !== undefined) {
+      if (parent && position[parent] !== undefined) {
         (kids[parent] = kids[parent] || []).push(i);
       } else {
         top.push(i);

@@ -110,6 +110,9 @@ STATUS_NOTE = {
 NO_FINITE = "no finite values"
 
 
+_PARENT = re.compile(rb'"parent_run_id":\s*"([0-9A-Za-z_-]{1,128})"')
+
+
 @dataclass
 class BuildResult:
     """What ``build_site`` made."""
@@ -433,7 +436,10 @@ class _Builder:
         # Newest first: nested runs start after their parent, so a parent's page is
         # written once its children are known (it lists them).
         done = 0
-        for run_id in reversed(run_ids):
+        parents = self.parent_ids(run_ids)
+        ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
+            [r for r in reversed(run_ids) if r in parents]
+        for run_id in ordered_ids:
             try:
                 run = read_run(self.store, run_id)
             except RunNotFoundError:
@@ -448,7 +454,8 @@ class _Builder:
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
-        self.summaries.reverse()
+        position = {run_id: i for i, run_id in enumerate(run_ids)}
+        self.summaries.sort(key=lambda s: position.get(s.run_id, len(position)))
         by_experiment: dict[str, list[RunSummary]] = {name: [] for name in self.settings}
         for summary in self.summaries:
             by_experiment.setdefault(summary.experiment, []).append(summary)
@@ -461,6 +468,19 @@ class _Builder:
         self.index_page(cards)
         self.compare_page(sorted(by_experiment))
         self.data_files()
+
+    def parent_ids(self, run_ids: list[str]) -> set[str]:
+        """Run ids named as a parent at the start of some run's events (first 64 kB read)."""
+        found: set[str] = set()
+        for run_id in run_ids:
+            for rel in self.store.run_event_files(run_id):
+                try:
+                    head = self.store.storage.read_bytes(rel, 65536)
+                except OSError:
+                    continue
+                found.update(m.decode("ascii", "replace")
+                             for m in _PARENT.findall(head))
+        return found
 
     # one run ------------------------------------------------------------------------
     def summarize(self, run: Run) -> RunSummary:
