@@ -31,8 +31,8 @@ test: venv chromium lint
 demo: venv
 	rm -rf $(DEMO_STORE)
 	$(BIN)/python examples/sweep.py --store $(DEMO_STORE)
-	$(BIN)/trackreport runs --store $(DEMO_STORE) --sort '-metrics.val_acc' \
-	  --columns run_name,status,duration,params.model,params.learning_rate,params.max_depth,metrics.val_acc,metrics.val_logloss
+	$(BIN)/trackreport runs --store $(DEMO_STORE) --sort '-metrics.val_roc_auc' \
+	  --columns run_name,status,duration,params.model,params.learning_rate,params.max_depth,metrics.val_roc_auc,metrics.val_acc,metrics.val_logloss
 	$(BIN)/trackreport build --store $(DEMO_STORE) --out site
 	@echo "Open file://$(CURDIR)/site/index.html"
 

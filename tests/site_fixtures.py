@@ -160,7 +160,7 @@ class Built:
 
     def run_page(self, key: str) -> str:
         """Site path of the page of the fixture run ``key`` (see make_store)."""
-        return f"runs/{str(self.info[key]).lower()}/index.html"
+        return f"runs/{self.info[key]}/index.html"
 
 
 def site_files(site: Path) -> dict[str, bytes]:

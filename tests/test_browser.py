@@ -893,7 +893,7 @@ def test_odd_state_pages_are_clean(browser: Any, states_site: Any) -> None:
                 context.close()
 
 
-def test_compare_skips_charts_of_single_values(browser: Any, states_site: Any) -> None:
+def test_compare_draws_single_values_as_bars(browser: Any, states_site: Any) -> None:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup((states_site.site / states_site.experiment("sweep")).read_text("utf-8"),
@@ -907,10 +907,13 @@ def test_compare_skips_charts_of_single_values(browser: Any, states_site: Any) -
                 + "?runs=" + ",".join(ids))
         pg.wait_for_selector("#compare[data-state=ready]")
         captions = pg.locator("#compare figure.chart-card figcaption").all_inner_texts()
-        assert captions == ["val_acc", "val_loss"]
+        # Lines for metrics over steps, then grouped bars for those logged once per run:
+        # the Charts section is never empty.
+        assert captions == ["val_acc", "val_loss", "best_stage", "fit_seconds", "val_f1"]
+        assert pg.locator("#compare .cmp-bars figure.chart-card").count() == 3
         note = pg.locator("#compare .cmp-note").all_inner_texts()
-        assert any("best_stage, fit_seconds, val_f1 were logged once per run" in n
-                   for n in note), note
+        assert any("logged once per run: one bar per run" in n for n in note), note
+        assert pg.locator("#compare-help").is_hidden()
         # The single values are still compared in the metrics table.
         assert "val_f1" in pg.locator("#compare table.cmp-metrics").inner_text()
         watch.assert_clean()

@@ -62,12 +62,13 @@ def test_at_least_six_finished_runs_with_params_and_tags(runs: dict[str, tr.Run]
         assert run.status == "FINISHED", (run.name, run.error)
         assert run.experiment == EXPERIMENT
         assert run.tags["dataset"] == "breast_cancer"
-        assert run.params["model"] in ("GradientBoostingClassifier", "LogisticRegression")
+        assert run.params["model"] in ("GradientBoostingClassifier", "LogisticRegression",
+                                       "DecisionTreeClassifier")
         assert run.params["n_train"] == 426
     grid = {(r.params["learning_rate"], r.params["max_depth"]) for r in boosting(runs)}
     assert len(grid) >= 6  # every grid cell is its own run
     assert {r.tags["model"] for r in runs.values()} == {"gradient_boosting",
-                                                        "logistic_regression"}
+                                                        "logistic_regression", "decision_tree"}
     assert len({r.name for r in runs.values()}) == len(runs)
 
 
@@ -145,15 +146,21 @@ def test_experiment_settings(sweep: tuple[Path, str]) -> None:
             event = json.loads(line)
             if event["type"] == "experiment" and event["name"] == EXPERIMENT:
                 settings.update(event)
-    assert settings["primary_metric"] == "val_acc"
+    assert settings["primary_metric"] == "val_roc_auc"
     assert settings["goal"] == "max"
+    assert settings["tie_breaker"] == "val_logloss"
+    metrics = settings["metrics"]
+    assert isinstance(metrics, dict)
+    for key in ("val_acc", "val_logloss", "val_roc_auc", "val_f1", "train_acc", "fit_seconds",
+                "best_val_acc", "best_stage"):
+        assert metrics[key]["label"] and metrics[key]["description"], key
     assert "**malignant**" in str(settings["description"])
 
 
 def test_summary_names_the_best_run(sweep: tuple[Path, str]) -> None:
     store, stdout = sweep
     frame = tr.load_runs(experiment=EXPERIMENT, store=store)
-    best = frame.sort_values(["metrics.val_acc", "metrics.val_logloss"],
+    best = frame.sort_values(["metrics.val_roc_auc", "metrics.val_logloss"],
                              ascending=[False, True]).iloc[0]
     assert f"Logged {len(frame)} runs" in stdout
     assert f"Best run: {best['run_name']} ({best['run_id']})" in stdout
@@ -176,3 +183,16 @@ def test_results_are_deterministic_and_summary_counts_one_sweep(
     assert old.equals(new)
     # The printed table (everything but the timing and the run id) is the same.
     assert first_stdout.splitlines()[2:-1] == proc.stdout.splitlines()[2:-1]
+
+
+def test_the_example_tells_a_story(runs: dict[str, tr.Run]) -> None:
+    """Baseline first, then runs that beat it, one clear winner (no tie), with a note why."""
+    chron = sorted(runs.values(), key=lambda r: (r.start_time, r.run_id))
+    assert chron[0].tags.get("baseline") == "true"
+    auc = [r.metrics["val_roc_auc"].last for r in chron]
+    best = max(auc)
+    assert auc.count(best) == 1  # no exact tie on the primary metric
+    assert best > auc[0] and auc[0] == min(auc)
+    winner = chron[auc.index(best)]
+    assert winner.tags.get("stage") == "winner"
+    assert any(n.markdown.startswith("**Why this run won:**") for n in winner.notes)

@@ -17,7 +17,8 @@ import pytest
 from site_fixtures import OUTSIDE_MARK, Built, shared_build, site_files
 from trackreport.errors import BuildError
 from trackreport.frames import RUN_COLUMNS
-from trackreport.site.build import SITE_MARKER, build_site, forge_commit_url, guess_goal
+from trackreport.site.build import SITE_MARKER, build_site, forge_commit_url
+from trackreport.site.ranking import guess_goal
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -115,14 +116,19 @@ def test_identical_from_another_path_cwd_tz_locale_and_hash_seed(built: Built,
     assert site_files(elsewhere / "out") == site_files(tmp_path / "here")
 
 
-def test_source_date_epoch_sets_the_reference_time(built: Built, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_time_relative_to_the_build_in_pages(built: Built, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages hold absolute UTC times in <time datetime>; "3 days ago" is the browser's job."""
     import time
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 3 * 86400 + 60))
     build_site(built.store, tmp_path / "s")
-    assert "3 days ago" in (tmp_path / "s" / "index.html").read_text()
-    assert "3 days ago" not in (built.site / "index.html").read_text()
+    for page in sorted((tmp_path / "s").rglob("*.html")):
+        text = page.read_text("utf-8")
+        assert not re.search(r"\b(seconds?|minutes?|hours?|days?|months?|years?) ago\b|"
+                             r"just now", text), page
+    index = (tmp_path / "s" / "index.html").read_text("utf-8")
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z" data-ago>', index)
 
 
 def test_runs_csv_and_json(built: Built) -> None:
@@ -147,17 +153,17 @@ def test_runs_csv_and_json(built: Built) -> None:
 
 def test_data_script_shape(built: Built) -> None:
     run_id = str(built.info["best"])
-    text = (built.site / f"runs/{run_id.lower()}/data.js").read_text("utf-8")
+    text = (built.site / f"runs/{run_id}/data.js").read_text("utf-8")
     prefix = f"(window.trackreportRuns = window.trackreportRuns || {{}})[{json.dumps(run_id)}] = "
     assert text.startswith(prefix) and text.endswith(";\n")
     data = json.loads(text[len(prefix):-2])
     assert set(data) == {"run_id", "name", "experiment", "status", "url", "params", "metrics",
                          "series", "primary_metric"}
-    assert data["url"] == f"../runs/{run_id.lower()}/index.html"
+    assert data["url"] == f"../runs/{run_id}/index.html"
     assert data["metrics"]["val_acc"] == {"last": 0.95, "min": 0.82, "max": 0.95, "steps": 3,
                                           "goal": "max"}
     assert data["series"]["val_acc"] == {"steps": [0, 1, 2], "values": [0.82, 0.9, 0.95]}
-    nan = (built.site / f"runs/{str(built.info['svg_run']).lower()}/data.js").read_text()
+    nan = (built.site / f"runs/{built.info['svg_run']}/data.js").read_text()
     assert "NaN" not in nan
 
 

@@ -27,7 +27,7 @@ def test_site_example_rebuilds_byte_for_byte(tmp_path: Path) -> None:
          "--title", "trackreport example"],
         capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("Built 1 experiment, 8 runs")
+    assert proc.stdout.startswith("Built 1 experiment, 9 runs")
     want, got = _files(SITE), _files(out)
     assert sorted(got) == sorted(want), "the set of files differs: run `make site-example`"
     differing = [name for name in want if want[name] != got[name]]
@@ -38,8 +38,8 @@ def test_example_store_reads_and_checks_clean() -> None:
     import trackreport as tr
 
     runs = tr.load_runs(store=STORE)
-    assert len(runs) == 8 and set(runs["status"]) == {"FINISHED"}
+    assert len(runs) == 9 and set(runs["status"]) == {"FINISHED"}
     proc = subprocess.run([sys.executable, "-m", "trackreport", "check", "--store", str(STORE)],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC},
                           check=False)
-    assert proc.returncode == 0 and proc.stdout.startswith("OK: 8 runs"), proc.stdout
+    assert proc.returncode == 0 and proc.stdout.startswith("OK: 9 runs"), proc.stdout

@@ -123,7 +123,9 @@ def test_folder_names_are_clean_and_distinct(built: Built) -> None:
         names = [p.name for p in (built.site / folder).iterdir()]
         assert len({n.lower() for n in names}) == len(names)
         for name in names:
-            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name), name
+            pattern = r"[a-z0-9]+(-[a-z0-9]+)*" if folder == "experiments" \
+                else r"[0-9A-Za-z][0-9A-Za-z_-]*"  # runs: the run id exactly
+            assert re.fullmatch(pattern, name), name
     for path in built.site.rglob("*"):
         rel = path.relative_to(built.site).as_posix()
         assert rel.isascii(), rel

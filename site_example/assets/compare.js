@@ -266,6 +266,9 @@
       }
       name.title = run.name; // the whole name when a long one is cut
       item.appendChild(name);
+      if (run.baseline) {
+        item.appendChild(el("span", "pill cmp-baseline", "baseline"));
+      }
       if (run.status) {
         var word = String(run.status);
         var status = el(
@@ -586,6 +589,62 @@
     };
   }
 
+  /* Metrics logged once per run: one bar per run, in the runs' colours. */
+  function barSpec(key, runs, colors, goal) {
+    var rows = [];
+    runs.forEach(function (run) {
+      var series = run.series[key];
+      var m = run.metrics[key];
+      var v = m && isNumber(m.last) ? m.last : null;
+      if (v === null && series && series.values) {
+        series.values.forEach(function (x) {
+          if (isNumber(x)) {
+            v = x;
+          }
+        });
+      }
+      if (v !== null && isFinite(v)) {
+        rows.push({ run: run.label, value: v, baseline: run.baseline ? "baseline" : "" });
+      }
+    });
+    if (!rows.length) {
+      return null;
+    }
+    var domain = runs.map(function (run) {
+      return run.label;
+    });
+    var y = { field: "run", type: "nominal", title: null, sort: domain, axis: { labelLimit: 180 } };
+    return {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      description: key + (goal === "max" ? " (higher is better)" : goal === "min" ? " (lower is better)" : ""),
+      data: { values: rows },
+      width: "container",
+      height: { step: 22 },
+      layer: [
+        {
+          mark: { type: "bar", cornerRadiusEnd: 2 },
+          encoding: {
+            y: y,
+            x: { field: "value", type: "quantitative", title: key },
+            color: { field: "run", type: "nominal", scale: { domain: domain, range: colors }, legend: null },
+            tooltip: [
+              { field: "run", type: "nominal", title: "Run" },
+              { field: "value", type: "quantitative", title: key, format: ".4~g" }
+            ]
+          }
+        },
+        {
+          mark: { type: "text", align: "left", dx: 4, fontSize: 11 },
+          encoding: {
+            y: y,
+            x: { field: "value", type: "quantitative" },
+            text: { field: "baseline", type: "nominal" }
+          }
+        }
+      ]
+    };
+  }
+
   function embed(div, spec) {
     var charts = window.trackreportCharts;
     if (charts && typeof charts.embed === "function") {
@@ -603,47 +662,48 @@
   }
 
   function renderCharts(root, runs, keys, colors) {
-    var box = section(root, "Charts");
-    var grid = el("div", "chart-grid cmp-charts");
+    var lines = el("div", "chart-grid cmp-charts");
+    var bars = el("div", "chart-grid cmp-charts cmp-bars");
     var drawn = 0;
-    var once = [];
-    keys.forEach(function (key, i) {
-      var most = longestSeries(key, runs);
-      if (most < 2) {
-        // One value per run makes no line: the metrics table above has it.
-        if (most === 1) {
-          once.push(key);
-        }
-        return;
-      }
-      var spec = metricSpec(key, runs, colors, goalOf(runs, key));
-      if (!spec) {
-        return;
-      }
-      var figure = el("figure", "chart-card");
-      figure.appendChild(el("figcaption", null, key));
+    function figure(grid, key, spec, i) {
+      var fig = el("figure", "chart-card");
+      fig.appendChild(el("figcaption", null, key));
       var div = el("div", "chart");
       div.setAttribute("data-compare-chart", String(i));
-      figure.appendChild(div);
-      grid.appendChild(figure);
+      fig.appendChild(div);
+      grid.appendChild(fig);
       drawn += 1;
       // Embedded after the figure is in the page, so the width is known.
       window.requestAnimationFrame(function () {
         embed(div, spec);
       });
+    }
+    keys.forEach(function (key, i) {
+      var most = longestSeries(key, runs);
+      var goal = goalOf(runs, key);
+      if (most >= 2) {
+        var spec = metricSpec(key, runs, colors, goal);
+        if (spec) {
+          figure(lines, key, spec, i);
+        }
+        return;
+      }
+      var bar = barSpec(key, runs, colors, goal);
+      if (bar) {
+        figure(bars, key, bar, i);
+      }
     });
-    var onceNote = once.length
-      ? (once.length === 1 ? once[0] + " was" : once.join(", ") + " were") +
-        " logged once per run: compare them in the metrics table above."
-      : "";
     if (!drawn) {
-      box.appendChild(el("p", "cmp-note", onceNote || "No metric has values to draw."));
-      return;
+      return; // no heading without content under it
     }
-    if (onceNote) {
-      box.appendChild(el("p", "cmp-note", onceNote));
+    var box = section(root, "Charts");
+    if (lines.childNodes.length) {
+      box.appendChild(lines);
     }
-    box.appendChild(grid);
+    if (bars.childNodes.length) {
+      box.appendChild(el("p", "cmp-note", "Metrics logged once per run: one bar per run."));
+      box.appendChild(bars);
+    }
   }
 
   function normalise(id, entry, data) {
@@ -660,7 +720,8 @@
       params: obj(d.params),
       metrics: obj(d.metrics),
       series: obj(d.series),
-      primary: typeof d.primary_metric === "string" ? d.primary_metric : null
+      primary: typeof d.primary_metric === "string" ? d.primary_metric : null,
+      baseline: !!(entry && entry.baseline)
     };
   }
 
@@ -673,6 +734,10 @@
     root.textContent = "";
     var ids = requestedIds();
     var index = readIndex();
+    var help = document.getElementById("compare-help");
+    if (help) { // the help shows only while no runs are chosen
+      help.hidden = ids.length > 0;
+    }
     if (!ids.length) {
       renderEmpty(root);
       root.setAttribute("data-state", "empty");

@@ -83,8 +83,42 @@
     }
     this.buildTools();
     this.buildHeaders();
+    this.buildGroups();
     this.updateSelection();
   }
+
+  // Child runs (nested) sit under their parent row, collapsed; a button expands them.
+  RunsTable.prototype.buildGroups = function () {
+    var byParent = {};
+    this.rows.forEach(function (row) {
+      var parent = row.getAttribute("data-parent");
+      if (parent) {
+        (byParent[parent] = byParent[parent] || []).push(row);
+        row.classList.add("collapsed");
+      }
+    });
+    this.rows.forEach(function (row) {
+      var kids = byParent[row.getAttribute("data-run-id")];
+      if (!kids) {
+        return;
+      }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "expand-children";
+      button.setAttribute("aria-expanded", "false");
+      var label = kids.length + (kids.length === 1 ? " child run" : " child runs");
+      button.textContent = "▸ " + label;
+      button.addEventListener("click", function () {
+        var open = button.getAttribute("aria-expanded") !== "true";
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        button.textContent = (open ? "▾ " : "▸ ") + label;
+        kids.forEach(function (kid) {
+          kid.classList.toggle("collapsed", !open);
+        });
+      });
+      row.cells[0].appendChild(button);
+    });
+  };
 
   RunsTable.prototype.buildTools = function () {
     var self = this;
@@ -331,8 +365,36 @@
       }
       return c !== 0 ? c * direction : a - b;
     });
-    var fragment = document.createDocumentFragment();
     var original = this.original;
+    var position = {};
+    original.forEach(function (row, i) {
+      position[row.getAttribute("data-run-id")] = i;
+    });
+    var kids = {};
+    var top = [];
+    order.forEach(function (i) { // sorting keeps each parent's child runs under it
+      var parent = original[i].getAttribute("data-parent");
+      if (parent && position[parent] !== undefined) {
+        (kids[parent] = kids[parent] || []).push(i);
+      } else {
+        top.push(i);
+      }
+    });
+    order = [];
+    var placed = {};
+    function place(i) {
+      if (placed[i]) {
+        return;
+      }
+      placed[i] = true;
+      order.push(i);
+      (kids[original[i].getAttribute("data-run-id")] || []).forEach(place);
+    }
+    top.forEach(place);
+    original.forEach(function (_, i) { // a nesting cycle: keep every row
+      place(i);
+    });
+    var fragment = document.createDocumentFragment();
     order.forEach(function (i) {
       fragment.appendChild(original[i]);
     });
@@ -363,7 +425,45 @@
     return String(value).replace(/["\\]/g, "\\$&");
   }
 
+  // "3 days ago" beside each <time data-ago>, counted from the reader's clock when the
+  // page is read (the HTML holds only absolute UTC times).
+  function ago(then, now) {
+    var seconds = (now - then) / 1000;
+    if (seconds < 0) {
+      return "";
+    }
+    if (seconds < 60) {
+      return "less than a minute ago";
+    }
+    var units = [[3600, 60, "minute"], [86400, 3600, "hour"], [86400 * 30, 86400, "day"],
+                 [86400 * 365, 86400 * 30, "month"], [Infinity, 86400 * 365, "year"]];
+    for (var i = 0; i < units.length; i += 1) {
+      if (seconds < units[i][0]) {
+        var n = Math.floor(seconds / units[i][1]);
+        return n + " " + units[i][2] + (n === 1 ? "" : "s") + " ago";
+      }
+    }
+    return "";
+  }
+
+  function relativeTimes() {
+    var now = Date.now();
+    var times = document.querySelectorAll("time[data-ago][datetime]");
+    Array.prototype.forEach.call(times, function (el) {
+      var then = Date.parse(el.getAttribute("datetime"));
+      var words = Number.isNaN(then) ? "" : ago(then, now);
+      var next = el.nextSibling;
+      if (!next || !next.classList || !next.classList.contains("ago")) {
+        next = document.createElement("span");
+        next.className = "ago muted";
+        el.parentNode.insertBefore(next, el.nextSibling);
+      }
+      next.textContent = words ? " (" + words + ")" : "";
+    });
+  }
+
   function init() {
+    relativeTimes();
     var tables = document.querySelectorAll("[data-runs-table]");
     if (!tables.length) {
       return;

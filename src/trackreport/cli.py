@@ -190,6 +190,7 @@ def show_cmd(run_id: str, store: Path, as_json: bool) -> None:
         click.echo("  command     " + " ".join(cell_text(a) for a in entry["argv"]))
     if summary["parent_run_id"]:
         click.echo(f"  parent      {summary['parent_run_id']}")
+    click.echo(f"  site page   runs/{summary['run_id']}/index.html  (in the built site)")
     if summary["params"]:
         click.echo("\nParams")
         click.echo(_indent(render_table(["param", "value"], list(summary["params"].items()))))

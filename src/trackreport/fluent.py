@@ -68,14 +68,21 @@ def get_store() -> Store:
 
 
 def set_experiment(name: str, description: str | None = None,
-                   primary_metric: str | None = None, goal: str | None = None) -> None:
+                   primary_metric: str | None = None, goal: str | None = None,
+                   tie_breaker: str | None = None,
+                   metrics: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Log the following runs into experiment ``name`` and, optionally, describe it.
 
     Args:
         name: the experiment's name.
         description: markdown shown on the experiment's page.
         primary_metric: the metric that ranks runs ("best run").
-        goal: ``"min"`` or ``"max"``: which direction of ``primary_metric`` is better.
+        goal: ``"min"`` or ``"max"``: which direction of ``primary_metric`` is better
+            (default: the metric's ``metrics=`` entry, else a guess from its name).
+        tie_breaker: a metric that decides between runs tied on ``primary_metric``.
+        metrics: per metric key, any of ``label`` and ``description`` (words for
+            readers), ``goal`` (``"min"``/``"max"``) and ``format``
+            (``"number"``/``"percent"``).
     """
     global _experiment
     check_key(name, "experiment name")
@@ -83,19 +90,50 @@ def set_experiment(name: str, description: str | None = None,
         raise ValueError(f"goal must be 'min' or 'max', got {goal!r}")
     if primary_metric is not None:
         check_key(primary_metric, "primary_metric")
+    if tie_breaker is not None:
+        check_key(tie_breaker, "tie_breaker")
     if description is not None and not isinstance(description, str):
         raise TypeError(f"description must be a str, got {type(description).__name__}")
     if description is not None:
         check_text(description, f"description of experiment {name!r}")
+    specs = _check_metric_specs(metrics) if metrics is not None else None
     settings = _experiment_settings.setdefault(name, {})
     for field, value in (("description", description), ("primary_metric", primary_metric),
-                         ("goal", goal)):
+                         ("goal", goal), ("tie_breaker", tie_breaker), ("metrics", specs)):
         if value is not None:
             settings[field] = value
     _experiment = name
     store = get_store()
     if settings and store.exists():  # an existing store learns of it now (no stray stores)
         _write_experiment_settings(store, name)
+
+
+_SPEC_FIELDS = {"label": None, "description": None, "goal": ("min", "max"),
+                "format": ("number", "percent")}
+
+
+def _check_metric_specs(metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """``metrics=`` of set_experiment, checked: {key: {field: str}}."""
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"metrics must be a dict of metric key -> dict, got "
+                        f"{type(metrics).__name__}")
+    out: dict[str, dict[str, str]] = {}
+    for key, spec in metrics.items():
+        check_key(key, "metrics key")
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"metrics[{key!r}] must be a dict, got {type(spec).__name__}")
+        clean: dict[str, str] = {}
+        for field, value in spec.items():
+            if field not in _SPEC_FIELDS:
+                raise ValueError(f"metrics[{key!r}]: unknown field {field!r} (known: "
+                                 f"{', '.join(_SPEC_FIELDS)})")
+            allowed = _SPEC_FIELDS[field]
+            if not isinstance(value, str) or (allowed is not None and value not in allowed):
+                wanted = " or ".join(repr(a) for a in allowed) if allowed else "a str"
+                raise ValueError(f"metrics[{key!r}][{field!r}] must be {wanted}, got {value!r}")
+            clean[field] = value
+        out[key] = clean
+    return out
 
 
 def _writer_id() -> str:

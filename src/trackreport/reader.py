@@ -376,6 +376,11 @@ def read_experiments(store: Store) -> dict[str, Experiment]:
             exp.primary_metric = event["primary_metric"]
         if event.get("goal") in ("min", "max"):
             exp.goal = event["goal"]
+        if isinstance(event.get("tie_breaker"), str):
+            exp.tie_breaker = event["tie_breaker"]
+        if isinstance(event.get("metrics"), dict):
+            exp.metrics = {str(k): dict(v) for k, v in event["metrics"].items()
+                           if isinstance(v, dict)}
     return out
 
 

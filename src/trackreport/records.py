@@ -121,4 +121,7 @@ class Experiment:
     name: str
     description: str = ""
     primary_metric: str | None = None
-    goal: str = "min"  # "min" or "max"
+    goal: str | None = None  # "min" or "max" for the primary metric; None: see ranking
+    tie_breaker: str | None = None  # decides between runs tied on the primary metric
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per metric: label, description, goal ("min"/"max"), format ("number"/"percent")."""

@@ -7,8 +7,9 @@ for the experiment pages, the index, the compare page and ``data/``.
 
 Deterministic: the same store gives the same bytes whatever the store and
 output paths, working directory, clock, time zone, locale and hash seed.
-Relative times ("3 days ago") count back from the store's last event (or
-``SOURCE_DATE_EPOCH`` when set), never from the wall clock.
+Pages hold absolute UTC times (``<time datetime=...>``); "3 days ago" is
+computed by the reader's browser, so nothing relative to the build moment is
+written into a page.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..errors import BuildError
+from ..errors import BuildError, RunNotFoundError
 from ..frames import RUN_COLUMNS, run_row
-from ..reader import iter_runs, parse_lines, read_experiments
+from ..reader import parse_lines, read_experiments, read_run
 from ..records import FAILED, FINISHED, KILLED, RUNNING, Experiment, Run
 from ..redact import redact_text
 from ..store import Store
@@ -64,6 +65,16 @@ from .pages import (
     Sparkline,
 )
 from .previews import ArtifactBuilder
+from .ranking import (
+    GOAL_WORDS,
+    Ranking,
+    better,
+    find_baseline,
+    metric_goal,
+    rank,
+)
+from .ranking import primary_metric as choose_primary
+from .story import MetricInfo, headline
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import SlugRegistry, relative, root_of, run_slug, slugify
 
@@ -98,22 +109,10 @@ STATUS_NOTE = {
     KILLED: "This run was stopped before it finished (Ctrl-C or a stop signal).",
     FAILED: "This run ended with an error.",
 }
-GOAL_WORDS = {"max": "higher is better", "min": "lower is better"}
 NO_FINITE = "no finite values"
 
-_MAX_TOKENS = {
-    "acc", "accuracy", "auc", "auroc", "auprc", "f1", "f2", "precision", "recall", "score",
-    "r2", "iou", "map", "bleu", "rouge", "ndcg", "dice", "reward", "return", "correct",
-    "sensitivity", "specificity", "top1", "top5", "hit", "hits", "mrr", "kappa", "mcc",
-}
-_MIN_TOKENS = {
-    "loss", "error", "err", "rmse", "mse", "mae", "mape", "smape", "perplexity", "ppl", "nll",
-    "wer", "cer", "distance", "regret", "latency", "logloss", "brier", "fpr", "fnr",
-}
-_RATIO_TOKENS = {
-    "acc", "accuracy", "auc", "auroc", "auprc", "f1", "f2", "precision", "recall", "iou",
-    "dice", "top1", "top5", "sensitivity", "specificity",
-}
+
+_PARENT = re.compile(rb'"parent_run_id":\s*"([0-9A-Za-z_-]{1,128})"')
 
 
 @dataclass
@@ -135,38 +134,8 @@ class BuildResult:
 # goals and words ---------------------------------------------------------------
 
 
-def _tokens(key: str) -> list[str]:
-    return [t for t in re.split(r"[^a-z0-9]+", key.lower()) if t]
-
-
-def guess_goal(key: str) -> str | None:
-    """'min' or 'max' for a metric whose name says it (loss, accuracy, ...), else None."""
-    tokens = _tokens(key)
-    for token in reversed(tokens):
-        if token in _MIN_TOKENS or token.startswith(("loss", "error")):
-            return "min"
-        if token in _MAX_TOKENS or token.startswith(("accura", "precis")):
-            return "max"
-    return None
-
-
-def metric_goal(key: str, experiment: Experiment | None) -> str | None:
-    """The experiment's goal for its primary metric, a guess from the name otherwise."""
-    if experiment is not None and experiment.primary_metric == key:
-        return experiment.goal
-    return guess_goal(key)
-
-
-def _is_ratio(key: str, *values: float) -> bool:
-    return any(t in _RATIO_TOKENS for t in _tokens(key)) and all(0 <= v <= 1 for v in values)
-
-
 def _finite(value: Any) -> bool:
     return fmt.is_number(value) and math.isfinite(value)
-
-
-def _better(a: float, b: float, goal: str) -> bool:
-    return a > b if goal == "max" else a < b
 
 
 def forge_commit_url(remote: str | None, commit: str | None) -> str:
@@ -219,6 +188,7 @@ class RunSummary:
     user: str | None
     commit: str | None
     commit_url: str
+    parent_run_id: str | None
     params: dict[str, Any]
     tags: dict[str, str]
     stats: dict[str, MetricStats]
@@ -381,14 +351,14 @@ class _Builder:
         self.writer = SiteWriter(out)
         self.version = __version__
         self.summaries: list[RunSummary] = []
+        self.children: dict[str, list[RunSummary]] = {}
+        self.baselines: set[str] = set()
         self.pages = 0
         self.experiment_count = 0
         self.settings = read_experiments(store)
         self.exp_slug = SlugRegistry(slugify)
-        self.run_slug = SlugRegistry(run_slug)
         self.last_event = store_last_event(store)
         epoch = source_date_epoch()
-        self.now = epoch if epoch is not None else self.last_event
         self.built_at = epoch
 
     # helpers ------------------------------------------------------------------------
@@ -425,12 +395,10 @@ class _Builder:
         for name in sorted(self.settings):
             self.exp_slug(name)
         run_ids = self.store.run_ids()
-        for run_id in run_ids:
-            self.run_slug(run_id)
         known = set(run_ids)
         self.registry = RegistryPages(
             self.store, self.base, self.render,
-            lambda rid: f"runs/{self.run_slug(rid)}/index.html" if rid in known else None,
+            lambda rid: f"runs/{run_slug(rid)}/index.html" if rid in known else None,
             self.out)
         for rel, path in static_files(self.theme):
             self.writer.write(f"assets/{rel}", path.read_bytes())
@@ -441,14 +409,29 @@ class _Builder:
         if write_assets is not None:
             write_assets(self.out / "assets")
         total = len(run_ids)
-        for done, run in enumerate(iter_runs(self.store), start=1):
+        # Newest first: nested runs start after their parent, so a parent's page is
+        # written once its children are known (it lists them).
+        done = 0
+        parents = self.parent_ids(run_ids)
+        ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
+            [r for r in reversed(run_ids) if r in parents]
+        for run_id in ordered_ids:
+            try:
+                run = read_run(self.store, run_id)
+            except RunNotFoundError:
+                continue
             summary = self.summarize(run)
+            if summary.parent_run_id and summary.parent_run_id != summary.run_id:
+                self.children.setdefault(summary.parent_run_id, []).append(summary)
             self.run_page(run, summary)
             self.data_script(run, summary)
             self.summaries.append(summary)
             del run
+            done += 1
             if self.progress is not None:
                 self.progress(done, total)
+        position = {run_id: i for i, run_id in enumerate(run_ids)}
+        self.summaries.sort(key=lambda s: position.get(s.run_id, len(position)))
         by_experiment: dict[str, list[RunSummary]] = {name: [] for name in self.settings}
         for summary in self.summaries:
             by_experiment.setdefault(summary.experiment, []).append(summary)
@@ -463,6 +446,19 @@ class _Builder:
         self.registry.build(run_infos(self.summaries, self.primary_metric,
                                       lambda key, e: metric_goal(key, self.settings.get(e))))
         self.data_files()
+
+    def parent_ids(self, run_ids: list[str]) -> set[str]:
+        """Run ids named as a parent at the start of some run's events (first 64 kB read)."""
+        found: set[str] = set()
+        for run_id in run_ids:
+            for rel in self.store.run_event_files(run_id):
+                try:
+                    head = self.store.storage.read_bytes(rel, 65536)
+                except OSError:
+                    continue
+                found.update(m.decode("ascii", "replace")
+                             for m in _PARENT.findall(head))
+        return found
 
     # one run ------------------------------------------------------------------------
     def summarize(self, run: Run) -> RunSummary:
@@ -479,11 +475,12 @@ class _Builder:
             series[key] = (np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=np.float64))
         self.exp_slug(run.experiment)
         summary = RunSummary(
-            run_id=run.run_id, slug=self.run_slug(run.run_id), name=run.name,
+            run_id=run.run_id, slug=run_slug(run.run_id), name=run.name,
             experiment=run.experiment, status=run.status, start=run.start_time,
             end=run.end_time, duration=run.duration,
             user=run.user if isinstance(run.user, str) else None, commit=commit,
             commit_url=forge_commit_url(remote if isinstance(remote, str) else None, commit),
+            parent_run_id=run.parent_run_id if isinstance(run.parent_run_id, str) else None,
             params=dict(run.params), tags=dict(run.tags), stats=stats, series=series,
         )
         summary.row = run_row(run)
@@ -507,8 +504,7 @@ class _Builder:
         if run.host:
             parts.append(f"on {run.host}")
         if run.start_time is not None:
-            ago = fmt.ago(run.start_time, self.now)
-            parts.append(f"started {fmt.date_time(run.start_time)}" + (f" ({ago})" if ago else ""))
+            parts.append(f"started {fmt.date_time(run.start_time)}")
         if run.duration is not None:
             parts.append(f"took {fmt.duration(run.duration)}")
         elif run.status == RUNNING and run.last_event_time is not None:
@@ -518,8 +514,7 @@ class _Builder:
         facts = [
             Fact("Run id", run.run_id),
             Fact("Status", STATUS_TEXT.get(run.status, run.status.title())),
-            Fact("Started", fmt.date_time(run.start_time),
-                 detail=f"({fmt.ago(run.start_time, self.now)})" if run.start_time else ""),
+            Fact("Started", fmt.date_time(run.start_time), time=fmt.iso(run.start_time)),
         ]
         if run.end_time is not None:
             facts.append(Fact("Ended", fmt.date_time(run.end_time)))
@@ -527,15 +522,14 @@ class _Builder:
             facts.append(Fact("Duration", fmt.duration(run.duration)))
         if run.status == RUNNING and run.last_event_time is not None:
             facts.append(Fact("Last event", fmt.date_time(run.last_event_time),
-                              detail=f"({fmt.ago(run.last_event_time, self.now)})"))
+                              time=fmt.iso(run.last_event_time)))
         if summary.user:
             facts.append(Fact("User", summary.user))
         if run.host:
             facts.append(Fact("Host", str(run.host)))
         if run.parent_run_id:
-            parent_slug = self.run_slug(run.parent_run_id)
             facts.append(Fact("Part of run", run.parent_run_id,
-                              url=relative(f"runs/{parent_slug}/index.html", path)
+                              url=relative(f"runs/{run.parent_run_id}/index.html", path)
                               if self.store.storage.exists(self.store.run_dir(run.parent_run_id))
                               else ""))
         git = run.context.get("git") if isinstance(run.context.get("git"), dict) else {}
@@ -577,11 +571,12 @@ class _Builder:
                 last_step=fmt.integer(st.last_step), goal_words=GOAL_WORDS.get(goal or "", ""),
                 primary=key == primary_key, note=note))
             if key == primary_key:
-                primary.append(Fact(key, fmt.number(st.last),
+                label = MetricInfo.of(key, exp).label
+                primary.append(Fact(label, fmt.number(st.last),
                                     detail=GOAL_WORDS.get(goal or "", "")))
                 if st.count > 1 and goal:
                     best = st.max if goal == "max" else st.min
-                    primary.append(Fact(f"best {key} during the run", fmt.number(best),
+                    primary.append(Fact(f"best {label} during the run", fmt.number(best),
                                         detail=f"over {fmt.plural(st.count, 'step')}"))
             finite = st.count if not note else sum(1 for v in s.values if math.isfinite(v))
             if finite < 2:  # one point makes no line: the table says it all
@@ -621,10 +616,29 @@ class _Builder:
             notes=[Note(render_markdown(n.markdown), fmt.date_time(n.time)) for n in run.notes],
             artifacts=tree, artifacts_size=fmt.size(total) if run.artifacts else "",
             source=source_entry, environment=environment, packages=packages,
+            children=self.child_lines(summary, path),
             models=self.registry.run_models(run.run_id, run.models, path),
             problems=_problems(run),
         )
         self.render(page)
+
+    def run_line(self, r: RunSummary, path: str) -> RunLine:
+        """A run in a short list: name, experiment, status, start, primary metric."""
+        key = self.primary_metric(r.experiment, [r])
+        value = r.value(key)
+        info = MetricInfo.of(key, self.settings.get(r.experiment)) if key else None
+        return RunLine(
+            name=r.name, url=relative(r.page, path),
+            experiment=Link(r.experiment, relative(self.exp_page(r.experiment), path)),
+            status=r.status, status_text=STATUS_TEXT.get(r.status, r.status.title()),
+            started=fmt.date_time(r.start), started_time=fmt.iso(r.start),
+            sort=fmt.plain_number(r.start),
+            metric=f"{info.label} {info.value(value)}" if info and value is not None else "")
+
+    def child_lines(self, parent: RunSummary, path: str) -> list[RunLine]:
+        kids = sorted(self.children.get(parent.run_id, []), key=lambda r: (r.start or 0.0,
+                                                                           r.run_id))
+        return [self.run_line(r, path) for r in kids]
 
     def data_script(self, run: Run, summary: RunSummary) -> None:
         from . import charts as charts_mod
@@ -656,174 +670,146 @@ class _Builder:
 
     # experiments ----------------------------------------------------------------------
     def primary_metric(self, name: str, runs: list[RunSummary]) -> str | None:
+        return choose_primary(self.settings.get(name), [k for r in runs for k in r.stats])
+
+    def ranking(self, name: str, runs: list[RunSummary]) -> tuple[Ranking, MetricInfo | None,
+                                                                 MetricInfo | None]:
+        """The runs of experiment ``name`` ranked, with the primary and tie-breaker metrics."""
         exp = self.settings.get(name)
-        if exp is not None and exp.primary_metric:
-            return exp.primary_metric
-        keys = sorted({k for r in runs for k in r.stats})
-        guessed = [k for k in keys if guess_goal(k)]
-        preferred = [k for k in guessed if k.lower().startswith(("val", "test", "valid", "eval"))]
-        return (preferred or guessed or [None])[0]
-
-    def ordered(self, runs: list[RunSummary], key: str | None, goal: str | None
-                ) -> list[RunSummary]:
-        def rank(r: RunSummary) -> tuple:
-            value = r.value(key)
-            newest = -(r.start or 0.0)
-            if value is None or goal is None:
-                return (1, 0.0, newest, r.run_id)
-            return (0, -value if goal == "max" else value, newest, r.run_id)
-
-        return sorted(runs, key=rank)
+        key = self.primary_metric(name, runs)
+        info = MetricInfo.of(key, exp) if key else None
+        tie_key = exp.tie_breaker if exp is not None and exp.tie_breaker != key else None
+        tie_info = MetricInfo.of(tie_key, exp) if tie_key else None
+        ranking = rank(runs, key, info.goal.value if info else None, tie_key,
+                       tie_info.goal.value if tie_info else None)
+        return ranking, info, tie_info
 
     def experiment_page(self, name: str, runs: list[RunSummary]) -> ExperimentCard:
         exp = self.settings.get(name) or Experiment(name)
         path = self.exp_page(name)
-        key = self.primary_metric(name, runs)
-        goal = metric_goal(key, exp) if key else None
-        ordered = self.ordered(runs, key, goal)
-        best_summary = ordered[0] if ordered and ordered[0].value(key) is not None and goal else None
-        best = self.best_run(best_summary, key, goal, path) if best_summary else None
+        ranking, info, tie_info = self.ranking(name, runs)
+        key = ranking.key
+        goal = ranking.goal
+        ordered = ranking.ordered
+        baseline = find_baseline(runs)
+        if baseline is not None:
+            self.baselines.add(baseline.run_id)
+        winner = ranking.winner
         chron = sorted(runs, key=lambda r: (r.start or 0.0, r.run_id))
         last_activity = max((r.end or r.start or 0.0 for r in runs), default=None)
         counts = _status_counts(runs)
-        highlights = self.highlights(runs, chron, best_summary, key, goal, exp)
+        sentences = headline(runs, ranking, baseline, info, tie_info)
         facts = [Fact("Runs", fmt.integer(len(runs)), detail=f"({counts})" if counts else "")]
-        if key:
-            guessed = "" if exp.primary_metric else " (guessed from its name)"
-            words = GOAL_WORDS.get(goal or "", "")
-            facts.append(Fact("Primary metric", key + guessed,
-                              detail=f"({words})" if words else ""))
+        if key and info:
+            source = {"set_experiment": "", "metrics": "", "name": " (goal guessed from its name)",
+                      "unknown": ""}[info.goal.source]
+            words = info.goal.words or "goal unknown: set_experiment(goal=\"max\") or \"min\""
+            shown = key if info.label == key else f"{info.label} ({key})"
+            facts.append(Fact("Ranked by", shown, detail=f"{words}{source}"))
+            if tie_info:
+                facts.append(Fact("Ties broken by", tie_info.label if tie_info.label == tie_info.key
+                                  else f"{tie_info.label} ({tie_info.key})",
+                                  detail=tie_info.goal.words))
+        if baseline is not None:
+            facts.append(Fact("Baseline", baseline.name, url=relative(baseline.page, path),
+                              detail="(tagged baseline=true)" if baseline.tags.get("baseline")
+                              else "(the first run; tag a run baseline=true to choose)"))
         if last_activity:
             facts.append(Fact("Last activity", fmt.date_time(last_activity),
-                              detail=f"({fmt.ago(last_activity, self.now)})"))
+                              time=fmt.iso(last_activity)))
         best_metrics = []
-        if best_summary:
-            for k in sorted(best_summary.stats):
+        if winner:
+            for k in sorted(winner.stats):
                 if k != key:
-                    st = best_summary.stats[k]
-                    best_metrics.append(Fact(k, NO_FINITE if math.isnan(st.min)
+                    st = winner.stats[k]
+                    label = MetricInfo.of(k, exp).label
+                    best_metrics.append(Fact(label, NO_FINITE if math.isnan(st.min)
                                              else fmt.number(st.last)))
         counter = iter(range(1, 1_000_000))
         charts_list, bar_list, no_chart = self.experiment_charts(ordered, key, exp, counter)
         parallel = self.parallel(ordered, key, goal, counter)
         self.write_experiment_data(name, runs)
         slug = self.exp_slug(name)
+        ranked_ids = [r.run_id for r in ranking.ranked]
+        compare_top = [Link(f"Compare the top {n}",
+                            relative("compare/index.html", path) + "?runs=" + ",".join(
+                                quote(i, safe="") for i in ranked_ids[:n]))
+                       for n in (2, 5) if len(ranked_ids) >= n]
+        meanings = []
+        for k in sorted({k for r in runs for k in r.stats}, key=lambda k: (k != key, k)):
+            m = MetricInfo.of(k, exp)
+            if m.label != k or m.description:
+                words = "; ".join(w for w in (m.description, m.goal.words) if w)
+                meanings.append(Fact(m.label, k, detail=words))
         page = ExperimentPage(
             **self.base("experiment.html", "experiment", path, name, name,
                         [("All experiments", "index.html"), (name, "")]),
             name=name, description=render_markdown(exp.description) if exp.description
             else render_markdown(""),
-            highlights=highlights, facts=facts, best=best, best_metrics=best_metrics[:8],
-            table=self.runs_table(ordered, exp, key, path) if runs else None,
+            highlights=sentences, facts=facts,
+            best=self.best_run(winner, info, baseline, path) if winner else None,
+            best_metrics=best_metrics[:8],
+            table=self.runs_table(ordered, exp, ranking, baseline, path) if runs else None,
             charts=charts_list, bar_charts=bar_list,
             no_chart_text=_no_chart_text(no_chart), parallel=parallel,
             downloads=[Link("Runs as CSV", relative(f"experiments/{slug}/runs.csv", path)),
                        Link("Runs as JSON", relative(f"experiments/{slug}/runs.json", path))]
             if runs else [],
+            metric_meanings=meanings, compare_top=compare_top,
         )
         self.render(page)
-        spark, trend = self.sparkline(chron, key, goal)
-        runs_text = fmt.plural(len(runs), "run")
-        if last_activity:
-            runs_text += f" · last run {fmt.ago(last_activity, self.now)}"
+        spark, trend = self.sparkline(chron, info)
         return ExperimentCard(
             name=name, url=relative(path, "index.html"),
-            description=first_paragraph(exp.description), runs_text=runs_text,
-            status_text=counts, best=self.best_run(best_summary, key, goal, "index.html")
-            if best_summary else None, sparkline=spark, trend_text=trend,
+            description=first_paragraph(exp.description),
+            runs_text=fmt.plural(len(runs), "run"),
+            last_run=fmt.date_time(last_activity) if last_activity else "",
+            last_run_time=fmt.iso(last_activity) if last_activity else "",
+            status_text=counts, headline=sentences[:2],
+            best=self.best_run(winner, info, baseline, "index.html") if winner else None,
+            sparkline=spark, trend_text=trend,
         ), last_activity or 0.0
 
-    def best_run(self, r: RunSummary, key: str | None, goal: str | None, page: str) -> BestRun:
-        return BestRun(name=r.name, url=relative(r.page, page), metric=key or "",
-                       value=fmt.number(r.value(key)), goal_words=GOAL_WORDS.get(goal or "", ""),
-                       status=r.status, started=fmt.date_time(r.start))
+    def best_run(self, r: RunSummary, info: MetricInfo | None, baseline: RunSummary | None,
+                 page: str) -> BestRun:
+        value = r.value(info.key) if info else None
+        diff = ""
+        if info and baseline is not None and value is not None:
+            base = baseline.value(info.key)
+            if baseline is r:
+                diff = "the baseline"
+            elif base is not None:
+                diff = (f"{info.difference(value, base)} over the baseline {baseline.name} "
+                        f"({info.value(base)})")
+        return BestRun(name=r.name, url=relative(r.page, page), metric=info.key if info else "",
+                       label=info.label if info else "",
+                       value=info.value(value) if info else "",
+                       goal_words=info.goal.words if info else "",
+                       difference=diff, status=r.status, started=fmt.date_time(r.start),
+                       started_time=fmt.iso(r.start))
 
-    def highlights(self, runs: list[RunSummary], chron: list[RunSummary],
-                   best: RunSummary | None, key: str | None, goal: str | None,
-                   exp: Experiment) -> list[str]:
-        out: list[str] = []
-        if not runs:
-            return ["No runs yet. Runs logged with this experiment name will appear here."]
-        if key is None:
-            out.append(f"{fmt.plural(len(runs), 'run')}; none has a metric to rank by yet.")
-            return out
-        if best is None:
-            out.append(f"No run has a value of {key} yet.")
-            return out
-        value = best.value(key)
-        if value is None:
-            return out
-        sentence = f"Best: {best.name}, {key} {fmt.number(value)}"
-        with_value = [r for r in chron if r.value(key) is not None]
-        baseline = next((r for r in with_value if "baseline" in r.tags
-                         or "baseline" in r.tags.values()), None)
-        label = "the baseline"
-        if baseline is None and with_value:
-            baseline = with_value[0]
-            label = "the first run"
-        if len(with_value) == 1:
-            sentence += " (the only run with this metric so far)."
-        elif baseline is best:
-            sentence += f"; {label} is still the best."
-        elif baseline is not None:
-            base = baseline.value(key) or 0.0
-            sentence += f", {self.margin(key, value, base, goal or 'max')} than {label} " \
-                        f"({baseline.name}, {fmt.number(base)})."
-        out.append(sentence)
-        if len(with_value) > 1:
-            position = with_value.index(best)
-            after = len(with_value) - 1 - position
-            if after == 0:
-                out.append("The latest run is the best so far.")
-            else:
-                out.append(f"No improvement in the last {fmt.plural(after, 'run')}.")
-        failed = sum(r.status == FAILED for r in runs)
-        running = sum(r.status == RUNNING for r in runs)
-        if failed or running:
-            bits = []
-            if failed:
-                bits.append(f"{fmt.plural(failed, 'run')} failed")
-            if running:
-                bits.append(f"{fmt.plural(running, 'run')} still running (or stopped without "
-                            "saying so)")
-            out.append("; ".join(bits).capitalize() + ".")
-        return out
-
-    @staticmethod
-    def margin(key: str, value: float, base: float, goal: str) -> str:
-        diff = value - base
-        better = _better(value, base, goal)
-        word = "better" if better else "worse"
-        if diff == 0:
-            return "the same"
-        if _is_ratio(key, value, base):
-            return f"{fmt.number(abs(diff) * 100, 2)} points {word}"
-        if base != 0:
-            pct = abs(diff) / abs(base) * 100
-            direction = "higher" if diff > 0 else "lower"
-            return f"{fmt.number(pct, 2)}% {direction} ({word})"
-        return f"{fmt.number(abs(diff))} {'higher' if diff > 0 else 'lower'} ({word})"
-
-    def sparkline(self, chron: list[RunSummary], key: str | None, goal: str | None
+    def sparkline(self, chron: list[RunSummary], info: MetricInfo | None
                   ) -> tuple[Sparkline | None, str]:
-        if key is None or goal is None:
+        if info is None or info.goal.value is None:
             return None, ""
-        points = [(r.start or 0.0, r.value(key)) for r in chron if r.value(key) is not None]
+        goal = info.goal.value
+        points = [(r.start or 0.0, r.value(info.key)) for r in chron
+                  if r.value(info.key) is not None]
         if not points:
             return None, ""
         best_so_far = []
         current: float | None = None
         for t, v in points:
-            if current is None or _better(v, current, goal):
+            if current is None or better(v, current, goal):
                 current = v
             best_so_far.append((t, current))
         first, last = best_so_far[0][1], best_so_far[-1][1]
-        trend = (f"Best {key} so far went from {fmt.number(first)} to {fmt.number(last)} "
-                 f"over {fmt.plural(len(points), 'run')} ({GOAL_WORDS[goal]}).")
+        trend = (f"Best {info.label} so far went from {info.value(first)} to "
+                 f"{info.value(last)} over {fmt.plural(len(points), 'run')}.")
         if first == last:
-            trend = f"Best {key} so far: {fmt.number(last)} ({GOAL_WORDS[goal]})."
+            trend = f"Best {info.label} unchanged since the first run: {info.value(last)}."
         if len(best_so_far) < 2:
-            return None, trend
+            return None, ""
         width, height, pad = 160, 36, 3
         lo = min(v for _, v in best_so_far)
         hi = max(v for _, v in best_so_far)
@@ -843,58 +829,122 @@ class _Builder:
         return Sparkline(width=width, height=height, points=text, last_x=lx, last_y=ly,
                          label=trend), trend
 
-    def runs_table(self, ordered: list[RunSummary], exp: Experiment, primary: str | None,
-                   page: str) -> RunsTable:
+    def runs_table(self, ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
+                   baseline: RunSummary | None, page: str) -> RunsTable:
+        primary = ranking.key
+        lead = [k for k in (primary, ranking.tie_breaker) if k]
+        present = {r.run_id for r in ordered}
+        children: dict[str, list[RunSummary]] = {}
+        for r in ordered:
+            if r.parent_run_id and r.parent_run_id in present and r.parent_run_id != r.run_id:
+                children.setdefault(r.parent_run_id, []).append(r)
+        grouped: list[RunSummary] = []
+        placed: set[str] = set()
+
+        def place(r: RunSummary) -> None:  # children right after their parent, ranked
+            if r.run_id in placed:
+                return
+            placed.add(r.run_id)
+            grouped.append(r)
+            for kid in children.get(r.run_id, []):
+                place(kid)
+
+        for r in ordered:
+            if r.parent_run_id not in children:
+                place(r)
+        for r in ordered:  # nesting cycles: keep every run
+            place(r)
         param_keys = sorted({k for r in ordered for k in r.params})
         metric_keys = sorted({k for r in ordered for k in r.stats},
-                             key=lambda k: (k != primary, k))
+                             key=lambda k: (k not in lead, lead.index(k) if k in lead else 0, k))
         tag_keys = sorted({k for r in ordered for k in r.tags})
-        columns = [
-            Column("Status", "run", "text"),
-            Column("Started", "run", "date", title="Start time, UTC"),
-            Column("Duration", "run", "duration"),
-            Column("User", "run", "text"),
-            Column("Commit", "run", "text", title="git commit of the code"),
-        ]
+        infos = {k: MetricInfo.of(k, exp) for k in metric_keys}
+        base_info = infos.get(primary) if primary else None
+        base_value = baseline.value(primary) if baseline is not None and primary else None
+        show_diff = base_info is not None and base_info.goal.value and base_value is not None
+        columns = [Column("Status", "run", "text")]
+        best_values: dict[str, float] = {}
+
+        def metric_column(k: str) -> Column:
+            m = infos[k]
+            values = [r.stats[k].last for r in ordered if k in r.stats
+                      and math.isfinite(r.stats[k].last)]
+            if m.goal.value and values:
+                best_values[k] = max(values) if m.goal.value == "max" else min(values)
+            bits = [m.label if m.label != k else f"metric {k}"]
+            if m.description:
+                bits.append(m.description)
+            bits.append("last value" + (f" ({m.goal.words})" if m.goal.words else ""))
+            return Column(k, "metrics", "number", goal=m.goal.value or "", title=": ".join(bits))
+
         numeric_params = {
             k: all(fmt.is_number(r.params[k]) for r in ordered if k in r.params)
             for k in param_keys
         }
-        for k in param_keys:
-            columns.append(Column(k, "params", "number" if numeric_params[k] else "text",
-                                  title=f"param {k}"))
-        goals = {k: metric_goal(k, exp) for k in metric_keys}
-        best_values: dict[str, float] = {}
-        for k in metric_keys:
-            goal = goals[k]
-            values = [r.stats[k].last for r in ordered if k in r.stats
-                      and math.isfinite(r.stats[k].last)]
-            if goal and values:
-                best_values[k] = max(values) if goal == "max" else min(values)
-            words = GOAL_WORDS.get(goal or "", "")
-            columns.append(Column(k, "metrics", "number", goal=goal or "",
-                                  title=f"metric {k}: last value" + (f" ({words})" if words
-                                                                     else "")))
+        for k in metric_keys[:len([k for k in lead if k in infos])]:
+            columns.append(metric_column(k))
+        if show_diff:
+            assert baseline is not None and primary is not None  # noqa: S101
+            columns.append(Column("vs baseline", "metrics", "number",
+                                  goal=base_info.goal.value or "",
+                                  title=f"{primary} minus the baseline {baseline.name}'s"))
+        for k in metric_keys[len([k for k in lead if k in infos]):]:
+            columns.append(metric_column(k))
         for k in metric_keys:
             columns.append(Column(f"{k} (min)", "metrics-minmax", "number", hidden=True,
                                   title=f"metric {k}: smallest value"))
             columns.append(Column(f"{k} (max)", "metrics-minmax", "number", hidden=True,
                                   title=f"metric {k}: largest value"))
+        for k in param_keys:
+            columns.append(Column(k, "params", "number" if numeric_params[k] else "text",
+                                  title=f"param {k}"))
         for k in tag_keys:
             columns.append(Column(k, "tags", "text", title=f"tag {k}"))
+        columns.extend([
+            Column("Started", "run", "date", title="Start time, UTC"),
+            Column("Duration", "run", "duration"),
+            Column("User", "run", "text"),
+            Column("Commit", "run", "text", title="git commit of the code"),
+        ])
+        n_lead = len([k for k in lead if k in infos])
         rows = []
-        for r in ordered:
-            cells = [
-                Cell(STATUS_TEXT.get(r.status, r.status.title()), "run", None,
-                     css=f"status status-{r.status.lower()}"),
-                Cell(fmt.date_time(r.start), "run", fmt.plain_number(r.start) or None),
-                Cell(fmt.duration(r.duration) if r.duration is not None
-                     else ("running" if r.status == RUNNING else ""), "run",
-                     fmt.plain_number(r.duration) or None),
-                Cell(r.user or "", "run", None),
-                Cell(r.commit[:7] if r.commit else "", "run", None, url=r.commit_url,
-                     title=r.commit or "", css="mono"),
-            ]
+        for r in grouped:
+            cells = [Cell(STATUS_TEXT.get(r.status, r.status.title()), "run", None,
+                          css=f"status status-{r.status.lower()}")]
+
+            def metric_cell(k: str, r: RunSummary = r) -> Cell:
+                st = r.stats.get(k)
+                if st is None:
+                    return Cell("", "metrics", None)
+                if math.isnan(st.min):  # every value NaN: words, and sorted last
+                    return Cell(NO_FINITE, "metrics", None, css="muted",
+                                title="every logged value is NaN")
+                return Cell(fmt.number(st.last), "metrics", fmt.plain_number(st.last) or None,
+                            best=k in best_values and st.last == best_values[k])
+
+            for k in metric_keys[:n_lead]:
+                cells.append(metric_cell(k))
+            if show_diff:
+                v = r.value(primary)
+                if r is baseline:
+                    cells.append(Cell("baseline", "metrics", None, css="muted"))
+                elif v is None:
+                    cells.append(Cell("", "metrics", None))
+                else:
+                    diff = v - base_value
+                    good = better(v, base_value, base_info.goal.value)
+                    worse = better(base_value, v, base_info.goal.value)
+                    mark = "▲ " if good else "▼ " if worse else ""
+                    cells.append(Cell(mark + base_info.difference(v, base_value).split(" (")[0],
+                                      "metrics", fmt.plain_number(diff) or None,
+                                      css="better" if good else "worse" if worse else ""))
+            for k in metric_keys[n_lead:]:
+                cells.append(metric_cell(k))
+            for k in metric_keys:
+                st = r.stats.get(k)
+                for v in ((st.min, st.max) if st and not math.isnan(st.min) else (None, None)):
+                    cells.append(Cell(fmt.number(v) if v is not None else "", "metrics-minmax",
+                                      fmt.plain_number(v) or None, hidden=True))
             for k in param_keys:
                 if k in r.params:
                     v = r.params[k]
@@ -905,32 +955,33 @@ class _Builder:
                                       title=text if short != text else ""))
                 else:
                     cells.append(Cell("", "params", None))
-            for k in metric_keys:
-                st = r.stats.get(k)
-                if st is None:
-                    cells.append(Cell("", "metrics", None))
-                    continue
-                if math.isnan(st.min):  # every value NaN: words, and sorted last
-                    cells.append(Cell(NO_FINITE, "metrics", None, css="muted",
-                                      title="every logged value is NaN"))
-                    continue
-                cells.append(Cell(fmt.number(st.last), "metrics",
-                                  fmt.plain_number(st.last) or None,
-                                  best=k in best_values and st.last == best_values[k]))
-            for k in metric_keys:
-                st = r.stats.get(k)
-                for v in ((st.min, st.max) if st and not math.isnan(st.min) else (None, None)):
-                    cells.append(Cell(fmt.number(v) if v is not None else "", "metrics-minmax",
-                                      fmt.plain_number(v) or None, hidden=True))
             for k in tag_keys:
                 cells.append(Cell(r.tags.get(k, ""), "tags", None))
+            cells.extend([
+                Cell(fmt.date_time(r.start), "run", fmt.plain_number(r.start) or None,
+                     time=fmt.iso(r.start)),
+                Cell(fmt.duration(r.duration) if r.duration is not None
+                     else ("running" if r.status == RUNNING else ""), "run",
+                     fmt.plain_number(r.duration) or None),
+                Cell(r.user or "", "run", None),
+                Cell(r.commit[:7] if r.commit else "", "run", None, url=r.commit_url,
+                     title=r.commit or "", css="mono"),
+            ])
+            parent = r.parent_run_id if r.parent_run_id in children else ""
             rows.append(Row(run_id=r.run_id, name=r.name, url=relative(r.page, page),
-                            status=r.status, cells=cells))
+                            status=r.status, cells=cells, parent=parent or "",
+                            children=len(children.get(r.run_id, [])),
+                            baseline=r is baseline))
         caption = "Every run of this experiment"
-        if primary and goals.get(primary):
-            caption += f", best {primary} first ({GOAL_WORDS[goals[primary]]}), then newest."
+        if primary and ranking.goal:
+            caption += f", best {primary} first ({GOAL_WORDS[ranking.goal]})"
+            if ranking.tie_breaker and ranking.tie_goal:
+                caption += f", ties by {ranking.tie_breaker} ({GOAL_WORDS[ranking.tie_goal]})"
+            caption += ", then newest."
         else:
             caption += ", newest first."
+        if children:
+            caption += " Child runs sit under their parent run."
         big = len(columns) + 1 > BIG_TABLE_COLUMNS or len(rows) > BIG_TABLE_ROWS
         return RunsTable(columns=columns, rows=rows,
                          compare_url=relative("compare/index.html", page), caption=caption,
@@ -959,6 +1010,7 @@ class _Builder:
             having = [r for r in ordered if key in r.series]
             shown = having[:CHART_RUNS]
             goal = metric_goal(key, exp)
+            label = MetricInfo.of(key, exp).label
             note = ""
             if len(having) > len(shown):
                 note = (f"Showing the first {len(shown)} of {fmt.plural(len(having), 'run')} "
@@ -974,7 +1026,7 @@ class _Builder:
                                        float(finite[r.run_id][0]) if finite[r.run_id].size
                                        else math.nan)
                         for r in shown]
-                spec = charts_mod.bar_chart(f"{key} by run", key, bars, goal, order=order,
+                spec = charts_mod.bar_chart(f"{label} by run", key, bars, goal, order=order,
                                             domain=domain)
                 if spec is None:  # pragma: no cover - a finite value exists
                     continue
@@ -986,7 +1038,7 @@ class _Builder:
                     order_note += (f" {fmt.plural(missing, 'run')} without a finite value "
                                    "not shown.")
                 drawn = len(shown) - missing
-                bars_out.append(Chart(id=f"chart-{next(counter)}", title=f"{key} by run",
+                bars_out.append(Chart(id=f"chart-{next(counter)}", title=f"{label} by run",
                                       spec=json_script(spec),
                                       note=" ".join(n for n in (order_note, note) if n),
                                       height=charts_mod.bar_chart_height(drawn)))
@@ -1004,8 +1056,8 @@ class _Builder:
                 steps, values = r.series[key]
                 s, v = _downsample(steps.tolist(), values.tolist(), points)
                 lines.append(charts_mod.Line(r.run_id, labels[r.run_id], s, v))
-            spec = charts_mod.metric_chart(key, key, lines, goal, domain=domain)
-            lines_out.append(Chart(id=f"chart-{next(counter)}", title=key,
+            spec = charts_mod.metric_chart(label, key, lines, goal, domain=domain)
+            lines_out.append(Chart(id=f"chart-{next(counter)}", title=label,
                                    spec=json_script(spec), note=note))
         return lines_out, bars_out, no_chart
 
@@ -1049,22 +1101,9 @@ class _Builder:
         path = "index.html"
         ordered_cards = [c for c, _ in sorted(cards, key=lambda c: (-c[1], c[0].name))]
         latest = sorted(self.summaries, key=lambda r: (-(r.start or 0.0), r.run_id))[:LATEST_RUNS]
-        lines = []
-        for r in latest:
-            key = self.primary_metric(r.experiment, [r])
-            value = r.value(key)
-            lines.append(RunLine(
-                name=r.name, url=relative(r.page, path),
-                experiment=Link(r.experiment, relative(self.exp_page(r.experiment), path)),
-                status=r.status, status_text=STATUS_TEXT.get(r.status, r.status.title()),
-                started=fmt.date_time(r.start), started_ago=fmt.ago(r.start, self.now),
-                sort=fmt.plain_number(r.start),
-                metric=f"{key} {fmt.number(value)}" if value is not None else ""))
+        lines = [self.run_line(r, path) for r in latest]
         n_exp, n_runs = len(cards), len(self.summaries)
-        summary = f"{fmt.plural(n_exp, 'experiment')}, {fmt.plural(n_runs, 'run')}"
-        if self.last_event is not None:
-            summary += f"; last activity {fmt.ago(self.last_event, self.now)}"
-        summary += "."
+        summary = f"{fmt.plural(n_exp, 'experiment')}, {fmt.plural(n_runs, 'run')}."
         if not n_runs and not n_exp:
             summary = ("This store has no runs yet. Log one with trackreport.start_run() "
                        "and build again.")
@@ -1072,6 +1111,7 @@ class _Builder:
             **self.base("index.html", "index", path, self.title, self.title,
                         [("All experiments", "")]),
             summary=summary, experiments=ordered_cards, latest_runs=lines,
+            last_activity=fmt.date_time(self.last_event), last_activity_time=fmt.iso(self.last_event),
             downloads=[Link("All runs as CSV", "data/runs.csv"),
                        Link("All runs as JSON", "data/runs.json")],
         )
@@ -1085,7 +1125,8 @@ class _Builder:
         index = {
             r.run_id: {"name": r.name, "experiment": r.experiment,
                        "url": relative(r.page, path),
-                       "data": relative(f"runs/{r.slug}/data.js", path)}
+                       "data": relative(f"runs/{r.slug}/data.js", path),
+                       **({"baseline": True} if r.run_id in self.baselines else {})}
             for r in self.summaries
         }
         page = ComparePage(

@@ -136,6 +136,18 @@ def iso(timestamp: float | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def span(seconds: float) -> str:
+    """A time span in round words: ``less than a minute``, ``5 minutes``, ``2 days``."""
+    if seconds < 60:
+        return "less than a minute"
+    for limit, unit_seconds, unit in ((3600, 60, "minute"), (86400, 3600, "hour"),
+                                      (86400 * 30, 86400, "day"), (86400 * 365, 86400 * 30, "month"),
+                                      (math.inf, 86400 * 365, "year")):
+        if seconds < limit:
+            return plural(int(seconds // unit_seconds), unit)
+    return ""  # pragma: no cover
+
+
 def ago(timestamp: float | None, now: float | None) -> str:
     """How long before ``now`` (never the wall clock): ``just now``, ``5 minutes ago``, ``3 days ago``."""
     if timestamp is None or now is None:
@@ -180,3 +192,33 @@ def param(value: Any) -> str:
 def plural(count: int, word: str, words: str | None = None) -> str:
     """``1 run``, ``12 runs`` (with thousands separators)."""
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits, trailing zeros kept (``0.910``);
+    thousands and beyond as :func:`number`."""
+    if not math.isfinite(value):
+        return number(value)
+    value = float(f"{value:.12g}")  # 13.749999999999998 (float noise) reads as 13.75
+    magnitude = abs(value)
+    if magnitude >= 1000 or (magnitude and magnitude < 1e-4):
+        return number(value, digits)
+    exponent = math.floor(math.log10(magnitude)) if magnitude else 0
+    decimals = max(0, digits - 1 - exponent)
+    return f"{value:,.{decimals}f}"
+
+
+def metric(value: float | None, percent: bool = False) -> str:
+    """A metric value for sentences and cards: ``0.958``, or ``95.8 %`` as a percentage."""
+    if value is None:
+        return ""
+    if percent and math.isfinite(value):
+        return f"{significant(value * 100)}\u00a0%"  # no line break before the %
+    return significant(value)
+
+
+def signed(value: float, percent: bool = False) -> str:
+    """A difference with its sign: ``+0.110``, ``-0.020``, ``+2.1 points`` for percentages."""
+    sign = "+" if value > 0 else "-" if value < 0 else "±"
+    text = significant(abs(value) * 100, 2) if percent else significant(abs(value))
+    return f"{sign}{text} points" if percent else f"{sign}{text}"

@@ -55,8 +55,10 @@ class Fact:
     label: str = doc("What the fact is, in words.")
     text: str = doc("The value, formatted.")
     url: str = doc("Optional link (relative, or http(s) to a forge); empty for none.", default="")
-    detail: str = doc("Optional extra words shown beside the value (e.g. '3 days ago').",
-                      default="")
+    detail: str = doc("Optional extra words shown beside the value.", default="")
+    time: str = doc("ISO 8601 UTC when the value is a moment: the template wraps the text in "
+                    "<time datetime=...>, and assets/table.js adds '3 days ago' in the "
+                    "reader's browser; else ''.", default="")
 
 
 @dataclass
@@ -91,10 +93,14 @@ class BestRun:
     name: str = doc("Run name.")
     url: str = doc("Relative URL of the run page.")
     metric: str = doc("Primary metric key.")
-    value: str = doc("The metric value, formatted.")
+    label: str = doc("The metric's label (set_experiment metrics=), else its key.")
+    value: str = doc("The metric value, formatted (a percentage for format 'percent').")
     goal_words: str = doc("'higher is better' or 'lower is better'.")
+    difference: str = doc("Signed difference to the baseline in words ('+0.110 (13.8 %) over "
+                          "the baseline x (0.800)'), 'the baseline', or ''.")
     status: str = doc("Run status (FINISHED, FAILED, RUNNING, KILLED).")
     started: str = doc("Start date and time, UTC.")
+    started_time: str = doc("Start time, ISO 8601 UTC (for <time datetime>).")
 
 
 @dataclass
@@ -112,6 +118,7 @@ class Cell:
     title: str = doc("Optional tooltip (the full value when the text is shortened).",
                      default="")
     css: str = doc("Extra CSS class (e.g. status-finished).", default="")
+    time: str = doc("ISO 8601 UTC for date cells (<time datetime>), else ''.", default="")
 
 
 @dataclass
@@ -135,6 +142,10 @@ class Row:
     url: str = doc("Relative URL of the run page.")
     status: str = doc("Run status.")
     cells: list[Cell] = doc("The other cells, in column order (after the name).")
+    parent: str = doc("Run id of the parent run when that run is in the table, else ''.",
+                      default="")
+    children: int = doc("Number of child runs listed right after this row.", default=0)
+    baseline: bool = doc("True for the experiment's baseline run.", default=False)
 
 
 @dataclass
@@ -160,7 +171,7 @@ class RunLine:
     status: str = doc("Run status.")
     status_text: str = doc("Status in words.")
     started: str = doc("Start date and time, UTC.")
-    started_ago: str = doc("How long before the store's last event the run started.")
+    started_time: str = doc("Start time, ISO 8601 UTC (for <time datetime>).")
     sort: str = doc("Start time as plain Unix seconds (for sorting).")
     metric: str = doc("Primary metric and value in words, or ''.")
 
@@ -172,8 +183,11 @@ class ExperimentCard:
     name: str = doc("Experiment name.")
     url: str = doc("Relative URL of the experiment page.")
     description: str = doc("First paragraph of the description as plain text ('' if none).")
-    runs_text: str = doc("'12 runs · last run 3 days ago'.")
+    runs_text: str = doc("'12 runs'.")
+    last_run: str = doc("When the last run was active, UTC ('' if unknown).")
+    last_run_time: str = doc("The same, ISO 8601 UTC (for <time datetime>).")
     status_text: str = doc("Runs by status in words, e.g. '10 finished, 2 failed'.")
+    headline: list[str] = doc("The verdict and the progress sentence (see site.story).")
     best: BestRun | None = doc("The best run by the primary metric, if any.")
     sparkline: Sparkline | None = doc("Best-so-far over time, if there are two or more values.")
     trend_text: str = doc("The sparkline in words.")
@@ -328,7 +342,10 @@ class Page:
 class IndexPage(Page):
     """index.html: what are we working on, and how is each effort going?"""
 
-    summary: str = doc("One sentence: experiments, runs, last activity.")
+    summary: str = doc("One sentence: how many experiments and runs.")
+    last_activity: str = doc("The store's last event, UTC ('' for an empty store).",
+                             default="")
+    last_activity_time: str = doc("The same, ISO 8601 UTC.", default="")
     experiments: list[ExperimentCard] = doc("One card per experiment, most recent activity first.",
                                             default_factory=list)
     latest_runs: list[RunLine] = doc("The latest runs across experiments, newest first.",
@@ -342,7 +359,8 @@ class ExperimentPage(Page):
 
     name: str = doc("Experiment name.", default="")
     description: Markup = doc("The description, rendered and sanitized.", default=Markup(""))
-    highlights: list[str] = doc("The answer in words: best run, margin, recent progress.",
+    highlights: list[str] = doc("The answer in words (site.story): best run and margin over "
+                                "the baseline, when it last improved, runs failed or running.",
                                 default_factory=list)
     facts: list[Fact] = doc("Runs, statuses, primary metric and goal, last activity.",
                             default_factory=list)
@@ -359,6 +377,11 @@ class ExperimentPage(Page):
     parallel: Chart | None = doc("Params against the primary metric, if there are params.",
                                  default=None)
     downloads: list[Link] = doc("This experiment's runs as CSV and JSON.", default_factory=list)
+    metric_meanings: list[Fact] = doc("What the numbers mean: label, key and description of "
+                                      "each metric given words in set_experiment(metrics=).",
+                                      default_factory=list)
+    compare_top: list[Link] = doc("'Compare the top 2' / 'top 5' links to the compare page.",
+                                  default_factory=list)
 
 
 @dataclass
@@ -377,6 +400,8 @@ class RunPage(Page):
     primary: list[Fact] = doc("Big numbers: the primary metric (and its best/last).",
                               default_factory=list)
     facts: list[Fact] = doc("Timing, user, host, parent run.", default_factory=list)
+    children: list[RunLine] = doc("Child runs (nested runs started under this one), with "
+                                  "their primary metric.", default_factory=list)
     git: list[Fact] = doc("Commit (forge link), branch, uncommitted changes, remote.",
                           default_factory=list)
     command: str = doc("The command line as captured (secrets already redacted), or ''.",

@@ -17,7 +17,6 @@ import unicodedata
 from urllib.parse import quote
 
 _CLEAN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_STANDARD_RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
 _OTHER = re.compile(r"[^a-z0-9]+")
 MAX_BASE = 60
 HASH_LENGTH = 6
@@ -51,16 +50,15 @@ def slugify(name: str, length: int = HASH_LENGTH) -> str:
     return f"{base}-{suffix}" if base else suffix
 
 
-def run_slug(run_id: str, length: int = HASH_LENGTH) -> str:
-    """The folder name of a run.
+def run_slug(run_id: str) -> str:
+    """The folder name of a run: the run id exactly as ``trackreport runs`` prints it.
 
-    A run id of the standard form (``20261126T064012Z-3f9a2c1b``) is simply
-    lowercased: the ``T`` and ``Z`` sit at fixed places, so this stays unique.
-    Any other run id follows :func:`slugify`.
+    Run ids are restricted to safe characters (``store.check_run_id``) and unique,
+    so ``runs/<run_id>/`` can be linked from anywhere (summaries, CI logs, chat).
     """
-    if _STANDARD_RUN_ID.match(run_id):
-        return run_id.lower()
-    return slugify(run_id, length)
+    from ..store import check_run_id
+
+    return check_run_id(run_id)
 
 
 class SlugRegistry:
