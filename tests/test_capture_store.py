@@ -121,10 +121,10 @@ def test_failed_run_error_leaks_no_secret(tmp_path: Path) -> None:
 
 def test_site_and_show_scrub_errors_of_older_stores(store: Path, tmp_path: Path) -> None:
     """A store written before errors were scrubbed: the site and `show` scrub them."""
-    import trackreport as tr
-
     import json
     import time
+
+    import trackreport as tr
 
     run = tr.start_run(name="old")
     run.flush()
