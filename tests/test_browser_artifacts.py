@@ -78,7 +78,7 @@ def _open(browser: Any, url: str) -> tuple[Any, Any, Watch]:
 
 def test_copied_documents_show_as_text(browser: Any, built: tuple[Path, str]) -> None:
     site, run_id = built
-    folder = site / "runs" / run_id.lower() / "files" / "docs"
+    folder = site / "runs" / run_id / "files" / "docs"
     for name, text in DOCUMENTS.items():
         stored = folder / f"{name}.txt"
         assert stored.read_text() == text
@@ -92,7 +92,7 @@ def test_copied_documents_show_as_text(browser: Any, built: tuple[Path, str]) ->
 
 def test_vega_spec_fetches_nothing(browser: Any, built: tuple[Path, str]) -> None:
     site, run_id = built
-    page = site / "runs" / run_id.lower() / "index.html"
+    page = site / "runs" / run_id / "index.html"
     context, pg, watch = _open(browser, page.resolve().as_uri())
     try:
         pg.wait_for_timeout(700)

@@ -86,7 +86,7 @@ def test_model_page_versions_aliases_runs_files(site: tuple[Path, dict[str, str]
     assert [b.get_text() for b in rows[0].select(".alias-badge")] == ["champion"]
     run_link = rows[0].find("a", string="rf-300")
     assert target(page, run_link["href"]).is_file()
-    assert ids["rf-300"].lower() in str(target(page, run_link["href"]))
+    assert ids["rf-300"] in str(target(page, run_link["href"]))
     delta = rows[0].select("td")[4].get_text()
     assert "vs v1" in delta and "better" in delta and "▲" in delta
     assert "models:/churn@champion" in doc.select_one(".snippet").get_text()
@@ -103,14 +103,14 @@ def test_model_page_versions_aliases_runs_files(site: tuple[Path, dict[str, str]
 
 def test_run_page_names_its_registrations(site: tuple[Path, dict[str, str]]) -> None:
     root, ids = site
-    page = root / "runs" / ids["rf-300"].lower() / "index.html"
+    page = root / "runs" / ids["rf-300"] / "index.html"
     doc = soup(page)
     section = doc.find(id="models-heading").parent
     link = section.find("a", string="registered as churn v2 (champion)")
     assert link is not None and link["href"].endswith("#v2")
     assert target(page, link["href"]).is_file()
     assert "float64" in section.select_one(".signature-table").get_text()
-    other = soup(root / "runs" / ids["rf-100"].lower() / "index.html")
+    other = soup(root / "runs" / ids["rf-100"] / "index.html")
     assert other.find("a", string="registered as churn v1") is not None
 
 

@@ -46,7 +46,7 @@ def _build(store: Path, out: Path) -> list[str]:
 
 
 def _run_page(site: Path, run_id: str) -> BeautifulSoup:
-    return BeautifulSoup((site / "runs" / run_id.lower() / "index.html").read_text("utf-8"),
+    return BeautifulSoup((site / "runs" / run_id / "index.html").read_text("utf-8"),
                          "html.parser")
 
 
@@ -246,10 +246,10 @@ def test_no_symlink_out_of_the_store_is_followed(linked: dict, tmp_path: Path) -
     assert _leaks(site) == []
     ids = linked["ids"]
     # the run folder that leads outside is not read at all
-    assert not (site / "runs" / ids["moved"].lower()).exists()
+    assert not (site / "runs" / ids["moved"]).exists()
     assert "moved-out" not in (site / "data" / "runs.csv").read_text()
     # the run whose second events file leads outside is read from its own file only
-    assert (site / "runs" / ids["events"].lower() / "index.html").is_file()
+    assert (site / "runs" / ids["events"] / "index.html").is_file()
     # each refusal is said once per path, naming it
     said = " ".join(messages)
     for rel in (f"runs/{ids['arts']}/artifacts/keys/id_rsa",
@@ -268,7 +268,7 @@ def test_no_symlink_out_of_the_store_is_followed(linked: dict, tmp_path: Path) -
 def test_a_symlink_inside_the_store_is_followed(linked: dict, tmp_path: Path) -> None:
     site = tmp_path / "site"
     _build(linked["store"], site)
-    files = site / "runs" / linked["ids"]["arts"].lower() / "files"
+    files = site / "runs" / linked["ids"]["arts"] / "files"
     assert (files / "alias.txt").read_text() == "shared inside\n"
     assert (files / "shared.txt").read_text() == "shared inside\n"
 
@@ -309,7 +309,7 @@ def test_only_inert_extensions_keep_their_name(typed: tuple[Path, str], tmp_path
     store, run_id = typed
     site = tmp_path / "site"
     build_site(store, site)
-    files = site / "runs" / run_id.lower() / "files" / "out"
+    files = site / "runs" / run_id / "files" / "out"
     names = sorted(p.name for p in files.iterdir())
     for name in RUNNABLE:
         assert any(n.endswith(".txt") and n.startswith(name.lower().split(".")[0])
@@ -484,7 +484,7 @@ def test_a_store_with_report_html_and_report_html_txt_builds(store: Path,
     site = tmp_path / "site"
     build_site(store, site)
     soup = _run_page(site, run.id)
-    page = site / "runs" / run.id.lower() / "index.html"
+    page = site / "runs" / run.id / "index.html"
     targets = {}
     for a in soup.select("a[download]"):
         target = (page.parent / a["href"]).resolve()
