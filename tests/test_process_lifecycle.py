@@ -446,3 +446,35 @@ def test_a_valid_parent_run_id_is_kept(store: Path) -> None:
         pass
     assert tr.get_run(child.id).parent_run_id == parent.id
     assert len(tr.load_runs()) == 2
+
+
+FORKED_IMAGES_BODY = """
+import json, multiprocessing as mp
+def work(i):
+    tr.log_image(sys.argv[2] + f"/{i}.png", key="samples")   # default step: 0 in every worker
+    tr.log_image(sys.argv[2] + f"/{i}.png", key="fixed", step=7)
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")
+    with tr.start_run(name="imgs") as run:
+        with ctx.Pool(3) as pool:
+            pool.map(work, range(3), chunksize=1)
+    print(json.dumps({"rid": run.id}))
+"""
+
+
+def test_forked_workers_logging_one_image_step_keep_every_image(store_dir: Path,
+                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}.png").write_bytes(b"worker %d" % i)
+    result = h.run_child(FORKED_IMAGES_BODY, store_dir, str(folder), timeout=90)
+    assert result.returncode == 0, result.stderr
+    rid = json.loads(result.stdout)["rid"]
+    run = tr.get_run(rid, store=store_dir)
+    for key, step in (("samples", 0), ("fixed", 7)):
+        images = [a for a in run.artifacts if a.image and a.image["key"] == key]
+        assert len(images) == 3 and {a.image["step"] for a in images} == {step}
+        contents = sorted((store_dir / "runs" / rid / "artifacts" / a.path).read_bytes()
+                          for a in images)
+        assert contents == [b"worker 0", b"worker 1", b"worker 2"], key

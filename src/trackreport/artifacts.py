@@ -10,6 +10,7 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,21 @@ def put_bytes(store: Store, run_id: str, data: bytes, artifact_file: str,
     with _clash(store, run_id):
         size, digest = store.storage.put_bytes(store.artifact_path(run_id, rel), data)
     return _event(rel, size, digest, kind)
+
+
+def put_new_bytes(store: Store, run_id: str, data: bytes, names: Iterator[str],
+                  kind: str | None = None) -> dict[str, Any]:
+    """Write bytes as an artifact under the first of ``names`` that does not exist yet."""
+    for name in names:
+        rel = check_artifact_path(name, "artifact file")
+        try:
+            with _clash(store, run_id):
+                size, digest = store.storage.put_bytes(store.artifact_path(run_id, rel), data,
+                                                       new=True)
+        except FileExistsError:
+            continue
+        return _event(rel, size, digest, kind)
+    raise ArtifactError("no free artifact name")  # pragma: no cover - names are endless
 
 
 def text_bytes(text: str, artifact_file: str = "text") -> bytes:

@@ -7,6 +7,7 @@ one code path.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -211,8 +212,12 @@ class ActiveRun:
         nxt = self._next_step
         step = nxt.get(counter, 0) if step is None else check_step(step, key)
         data, ext = artifacts.image_bytes(image)
-        event = artifacts.put_bytes(self.store, self.id, data,
-                                    f"images/{artifacts.image_folder(key)}/step-{step:06d}.{ext}")
+        # Never replace an image: another process (a forked worker, a resumed run)
+        # may have written this step already; then this one gets a suffix.
+        stem = f"images/{artifacts.image_folder(key)}/step-{step:06d}"
+        names = itertools.chain([f"{stem}.{ext}"],
+                                (f"{stem}-{n}.{ext}" for n in itertools.count(2)))
+        event = artifacts.put_new_bytes(self.store, self.id, data, names)
         event["image"] = {"key": key, "step": step}
         nxt[counter] = max(nxt.get(counter, 0), step + 1)
         self._file.add(event)

@@ -277,16 +277,20 @@ class LocalStorage:
             fh.write(data)
         return True
 
-    def put_bytes(self, rel: str, data: bytes) -> tuple[int, str]:
-        """Write ``data`` to ``rel`` atomically (temp file + rename); (size, sha256)."""
-        return self._put(rel, iter([data]))
+    def put_bytes(self, rel: str, data: bytes, *, new: bool = False) -> tuple[int, str]:
+        """Write ``data`` to ``rel`` atomically (temp file + rename); (size, sha256).
+
+        With ``new=True`` an existing ``rel`` is never replaced: FileExistsError
+        (the file appears whole or not at all, even with several writers racing).
+        """
+        return self._put(rel, iter([data]), new=new)
 
     def put_file(self, src: str | os.PathLike[str], rel: str) -> tuple[int, str]:
         """Copy local file ``src`` into the store at ``rel`` atomically; (size, sha256)."""
         with open(src, "rb") as fh:
             return self._put(rel, iter(lambda: fh.read(_CHUNK), b""))
 
-    def _put(self, rel: str, chunks: Iterator[bytes]) -> tuple[int, str]:
+    def _put(self, rel: str, chunks: Iterator[bytes], new: bool = False) -> tuple[int, str]:
         path = self._path(rel)
         self._before_create()
         try:
@@ -314,7 +318,11 @@ class LocalStorage:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
-            os.replace(tmp, path)
+            if new:
+                os.link(tmp, path)  # fails if it exists: no writer replaces another's file
+                tmp.unlink()
+            else:
+                os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
