@@ -35,6 +35,10 @@ class StoreFormatError(TrackreportError):
     """The store is missing, is not a trackreport store, or has a newer format."""
 
 
+class StoreReadError(TrackreportError):
+    """A file of the store cannot be read (permissions, I/O error); the message names it."""
+
+
 class FilterSyntaxError(TrackreportError, ValueError):
     """A runs filter could not be parsed; the message points at the bad token."""
 

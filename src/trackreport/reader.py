@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from . import events
-from .errors import RunNotFoundError
+from . import events, shapes
+from .errors import RunNotFoundError, StoreReadError
 from .records import (
     FINISHED,
     RUNNING,
@@ -32,7 +32,7 @@ from .records import (
     ReadProblems,
     Run,
 )
-from .store import Store, check_run_id
+from .store import Store, check_run_id, is_run_id
 
 KNOWN_RUN_EVENTS = frozenset({
     events.OPEN, events.RUN_START, events.RUN_RESUME, events.RUN_END, events.PARAMS,
@@ -52,12 +52,17 @@ class FileReport:
     lines: int = 0
     torn_last_line: bool = False
     corrupt_lines: list[int] = field(default_factory=list)
+    reasons: dict[int, str] = field(default_factory=dict)  # corrupt line number -> why
+    unreadable: str | None = None  # why the file could not be read (check only)
     unknown_events: dict[str, int] = field(default_factory=dict)
 
 
 def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> list[dict[str, Any]]:
     """Parse an events file's bytes into event dicts, skipping bad lines.
 
+    A bad line is one that is not a JSON object with a string ``type``, or whose
+    known fields have the wrong types (``shapes.event_problem``); its number goes
+    to ``report.corrupt_lines`` (and the reason to ``report.reasons``).
     Fast path: the whole file as one JSON array; on any error, line by line.
     """
     report = report or FileReport(path)
@@ -73,25 +78,40 @@ def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> lis
     report.lines = torn
     if not body:
         return []
+    numbers: list[int] | None = None  # line numbers of parsed; None: 1, 2, 3, ...
     try:
         parsed = orjson.loads(b"[" + body[:-1].replace(b"\n", b",") + b"]")
-        if set(map(type, parsed)) == {dict}:  # an odd "type" is an unknown event, not corrupt
-            report.lines += len(parsed)
-            return parsed
-    except orjson.JSONDecodeError:
-        pass
-    out = []
-    lines = body[:-1].split(b"\n")
-    report.lines += len(lines)
-    for number, line in enumerate(lines, start=1):
-        try:
-            out.append(events.decode(line))
-        except ValueError:
+        if set(map(type, parsed)) != {dict} or set(map(type, map(_get_type, parsed))) != {str}:
+            raise ValueError("not every line is an event")
+        report.lines += len(parsed)
+    except (orjson.JSONDecodeError, ValueError, KeyError):
+        parsed = []
+        numbers = []
+        lines = body[:-1].split(b"\n")
+        report.lines += len(lines)
+        for number, line in enumerate(lines, start=1):
+            try:
+                parsed.append(events.decode(line))
+                numbers.append(number)
+            except ValueError:
+                report.corrupt_lines.append(number)
+                report.reasons[number] = "not a JSON object with a type"
+    bad = shapes.bad_events(parsed)
+    if bad:
+        skip = set()
+        for index, reason in bad:
+            number = numbers[index] if numbers is not None else index + 1
             report.corrupt_lines.append(number)
+            report.reasons[number] = reason
+            skip.add(index)
+        report.corrupt_lines.sort()
+        parsed = [e for i, e in enumerate(parsed) if i not in skip]
     if report.corrupt_lines:
-        warnings.warn(f"{path}: skipped {len(report.corrupt_lines)} corrupt line(s)",
+        first = report.corrupt_lines[0]
+        warnings.warn(f"{path}: skipped {len(report.corrupt_lines)} corrupt line(s) (line "
+                      f"{first}: {report.reasons.get(first, 'corrupt')})",
                       ReadWarning, stacklevel=3)
-    return out
+    return parsed
 
 
 _get_time = itemgetter("time")
@@ -121,6 +141,17 @@ def _time(event: dict[str, Any]) -> float:
     return t if isinstance(t, (int, float)) and not isinstance(t, bool) else 0.0
 
 
+def read_file(store: Store, path: str) -> bytes:
+    """The bytes of one store file; StoreReadError (naming it) when it cannot be read."""
+    try:
+        return store.storage.read_bytes(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise StoreReadError(f"cannot read {store.root / path}: "
+                             f"{exc.strerror or type(exc).__name__}") from None
+
+
 def read_event_files(store: Store, paths: Iterable[str],
                      reports: list[FileReport] | None = None,
                      ) -> tuple[list[dict[str, Any]], list[int] | None]:
@@ -133,7 +164,7 @@ def read_event_files(store: Store, paths: Iterable[str],
     for path in paths:
         report = FileReport(path)
         try:
-            data = store.storage.read_bytes(path)
+            data = read_file(store, path)
         except FileNotFoundError:
             continue
         parsed = parse_lines(data, path, report)
@@ -171,6 +202,11 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
     with no_gc():
         merged, files = read_event_files(store, paths, own_reports)
         run = fold_run(run_id, merged, files, metrics=metrics)
+    parent = run.parent_run_id
+    if parent is not None and not store.run_event_files(parent):
+        _problem(run, f"run {run_id}: parent run {parent} is not in the store; "
+                      "the link is dropped")
+        run.parent_run_id = None
     for report in own_reports:
         run.problems.torn_lines += int(report.torn_last_line)
         run.problems.corrupt_lines += len(report.corrupt_lines)
@@ -185,6 +221,7 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
               start_time=None, end_time=None)
     open_files: dict[int, bool] = {}
     last_end: dict[str, Any] | None = None
+    start_event: dict[str, Any] | None = None
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     metrics_type = events.METRICS
@@ -233,6 +270,7 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
                 run.parent_run_id = event.get("parent_run_id")
                 context = event.get("context")
                 run.context = context if isinstance(context, dict) else {}
+                start_event = event
             open_files[index] = True
         elif kind == events.RUN_RESUME:
             open_files[index] = True
@@ -241,6 +279,8 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             last_end = event
         elif kind != events.OPEN:
             run.problems.unknown_events += 1
+    if start_event is not None:
+        _check_start(run, start_event)
     run.artifacts = sorted(artifacts.values(), key=lambda a: a.path)
     if merged:  # merged is in time order
         run.last_event_time = _time(merged[-1]) or None
@@ -260,6 +300,28 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             run.metrics[key] = MetricSeries(key, [steps[i] for i in idx],
                                             [values[i] for i in idx], [times_[i] for i in idx])
     return run
+
+
+def _problem(run: Run, message: str) -> None:
+    """Record (and warn about) something the reader dropped from a run."""
+    run.problems.messages.append(message)
+    warnings.warn(message, ReadWarning, stacklevel=3)
+
+
+def _check_start(run: Run, event: dict[str, Any]) -> None:
+    """Drop a malformed parent link and wrongly typed context fields of the run's start."""
+    parent = run.parent_run_id
+    if parent is not None:
+        if not is_run_id(parent) or parent == run.run_id:
+            shown = repr(parent) if len(repr(parent)) <= 60 else repr(parent)[:57] + "..."
+            _problem(run, f"run {run.run_id}: parent_run_id {shown} is not a valid run id; "
+                          "the link is dropped")
+            run.parent_run_id = None
+    if event.get("context") is not None and not isinstance(event.get("context"), dict):
+        _problem(run, f"run {run.run_id}: the captured context is not an object; ignored")
+    run.context, dropped = shapes.clean_context(run.context)
+    for phrase in dropped:
+        _problem(run, f"run {run.run_id}: captured context field {phrase}; ignored")
 
 
 def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
@@ -373,9 +435,16 @@ def read_experiments(store: Store) -> dict[str, Experiment]:
 def file_report(store: Store, path: str) -> tuple[FileReport, list[dict[str, Any]]]:
     """Read one events file and say what is wrong with it (for ``trackreport check``)."""
     report = FileReport(path)
+    try:
+        data = read_file(store, path)
+    except FileNotFoundError:  # removed since it was listed
+        return report, []
+    except StoreReadError as exc:
+        report.unreadable = str(exc)
+        return report, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReadWarning)
-        parsed = parse_lines(store.storage.read_bytes(path), path, report)
+        parsed = parse_lines(data, path, report)
     known = KNOWN_RUN_EVENTS | {events.EXPERIMENT}
     for event in parsed:
         kind = event.get("type")
