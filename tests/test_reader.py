@@ -128,7 +128,7 @@ def test_odd_but_valid_json_lines_are_counted_not_fatal(tmp_path: Path) -> None:
         {"type": "metrics", "time": 3.0, "step": 2, "values": {"m": 3.0, "k": "NaN"}},
         {"type": "run.end", "time": 4.0, "status": "FINISHED", "error": None},
     ])
-    with pytest.warns(ReadWarning, match=r"skipped 4 corrupt line\(s\) \(line 3: not a JSON"):
+    with pytest.warns(ReadWarning, match=r"skipped 4 malformed event\(s\) \(time is missing"):
         run = read_run(Store(root), RID)
     # no type, no time, a bad step and a bad value: each line skipped and counted
     assert run.metrics["m"].steps == [2] and run.metrics["m"].values == [3.0]

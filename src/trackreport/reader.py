@@ -57,12 +57,15 @@ class FileReport:
     unknown_events: dict[str, int] = field(default_factory=dict)
 
 
-def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> list[dict[str, Any]]:
-    """Parse an events file's bytes into event dicts, skipping bad lines.
+def parse_lines(data: bytes, path: str, report: FileReport | None = None, *,
+                check_shapes: bool = False) -> list[dict[str, Any]]:
+    """Parse an events file's bytes into event dicts, skipping lines that are not JSON objects.
 
-    A bad line is one that is not a JSON object with a string ``type``, or whose
-    known fields have the wrong types (``shapes.event_problem``); its number goes
-    to ``report.corrupt_lines`` (and the reason to ``report.reasons``).
+    The line numbers of skipped lines go to ``report.corrupt_lines`` (the reason to
+    ``report.reasons``). With ``check_shapes`` (``trackreport check``), lines
+    without a string ``type`` or whose known fields have the wrong types
+    (``shapes.event_problem``) are skipped and reported too; otherwise
+    ``fold_run`` skips and counts those, with the same checks.
     Fast path: the whole file as one JSON array; on any error, line by line.
     """
     report = report or FileReport(path)
@@ -81,22 +84,26 @@ def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> lis
     numbers: list[int] | None = None  # line numbers of parsed; None: 1, 2, 3, ...
     try:
         parsed = orjson.loads(b"[" + body[:-1].replace(b"\n", b",") + b"]")
-        if set(map(type, parsed)) != {dict} or set(map(type, map(_get_type, parsed))) != {str}:
-            raise ValueError("not every line is an event")
+        if set(map(type, parsed)) != {dict}:  # a line without a type: see check_shapes
+            raise ValueError("not every line is an object")
         report.lines += len(parsed)
-    except (orjson.JSONDecodeError, ValueError, KeyError):
+    except (orjson.JSONDecodeError, ValueError):
         parsed = []
         numbers = []
         lines = body[:-1].split(b"\n")
         report.lines += len(lines)
         for number, line in enumerate(lines, start=1):
             try:
-                parsed.append(events.decode(line))
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                event = None
+            if type(event) is dict:
+                parsed.append(event)
                 numbers.append(number)
-            except ValueError:
+            else:
                 report.corrupt_lines.append(number)
-                report.reasons[number] = "not a JSON object with a type"
-    bad = shapes.bad_events(parsed)
+                report.reasons[number] = "not a JSON object"
+    bad = shapes.bad_events(parsed) if check_shapes else None
     if bad:
         skip = set()
         for index, reason in bad:
@@ -115,6 +122,8 @@ def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> lis
 
 
 _get_time = itemgetter("time")
+_NUMBER_TYPES = frozenset({float, int})
+_VALUE_TYPES = frozenset({float, int, str})
 _get_type = itemgetter("type")
 _get_step = itemgetter("step")
 _get_values = itemgetter("values")
@@ -138,7 +147,8 @@ def no_gc() -> Iterator[None]:
 
 def _time(event: dict[str, Any]) -> float:
     t = event.get("time")
-    return t if isinstance(t, (int, float)) and not isinstance(t, bool) else 0.0
+    ok = type(t) in _NUMBER_TYPES and 0 <= t < shapes.MAX_TIME  # type: ignore[operator]
+    return t if ok else 0.0  # type: ignore[return-value]
 
 
 def read_file(store: Store, path: str) -> bytes:
@@ -169,6 +179,8 @@ def read_event_files(store: Store, paths: Iterable[str],
             continue
         parsed = parse_lines(data, path, report)
         if parsed and parsed[0].get("type") == events.OPEN:  # a file's first line
+            if shapes.event_problem(parsed[0]):  # counted as fold_run counts the others
+                report.corrupt_lines.append(1)
             parsed = parsed[1:]
         files.append(parsed)
         if reports is not None:
@@ -231,10 +243,16 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
         is_metric = [event.get("type") == metrics_type for event in merged]
     if metrics:
         series = _fold_metrics(list(compress(merged, is_metric)), run.problems)
+    metric_skips = len(run.problems.skipped)
+    skipped = run.problems.skipped
     for position in compress(range(len(merged)), map(not_, is_metric)):
         event = merged[position]
-        kind = event.get("type")
-        t = event.get("time")
+        problem = shapes.event_problem(event)
+        if problem:
+            skipped.append(problem)
+            continue
+        kind = event["type"]
+        t = event["time"]
         index = files[position] if files is not None else 0
         if kind == events.PARAMS:
             for key, value in (event.get("params") or {}).items():
@@ -281,9 +299,14 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             run.problems.unknown_events += 1
     if start_event is not None:
         _check_start(run, start_event)
+    if skipped:
+        run.problems.corrupt_lines += len(skipped) - metric_skips
+        warnings.warn(f"run {run_id}: skipped {len(skipped)} malformed event(s) ({skipped[0]})",
+                      ReadWarning, stacklevel=2)
     run.artifacts = sorted(artifacts.values(), key=lambda a: a.path)
-    if merged:  # merged is in time order
-        run.last_event_time = _time(merged[-1]) or None
+    for event in reversed(merged):  # merged is in time order; a bad time sorts as 0
+        run.last_event_time = _time(event) or None
+        break
     if any(open_files.values()) or last_end is None:
         run.status = RUNNING
         run.end_time = None
@@ -339,8 +362,12 @@ def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
         times = list(map(_get_time, mevents))
     except KeyError:
         return _fold_metrics_checked(mevents, problems)
-    # C-level checks (set(map(...))) rather than Python loops: this is the hot path
-    if set(map(type, steps)) != {int} or set(map(type, valuess)) != {dict}:
+    # C-level checks (set(map(...))) rather than Python loops: this is the hot path;
+    # anything odd takes the checked loop, which skips what shapes.event_problem rejects
+    if (set(map(type, steps)) != {int} or set(map(type, valuess)) != {dict}
+            or min(steps) < 0 or max(steps) > shapes.MAX_STEP
+            or not set(map(type, times)) <= _NUMBER_TYPES
+            or min(times) < 0 or max(times) >= shapes.MAX_TIME):
         return _fold_metrics_checked(mevents, problems)
     lengths = set(map(len, valuess))
     all_keys = set().union(*valuess)
@@ -366,7 +393,10 @@ def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
             values = [valuess[i][key] for i in where]
             key_steps = [steps[i] for i in where]
             key_times = [times[i] for i in where]
-        if set(map(type, values)) != {float}:
+        value_types = set(map(type, values))
+        if value_types != {float}:
+            if not value_types <= _VALUE_TYPES:  # bool, list, ...
+                return _fold_metrics_checked(mevents, problems)
             try:
                 values = [x if type(x) is float else events.metric_from_json(x) for x in values]
             except (KeyError, TypeError, ValueError):
@@ -379,25 +409,24 @@ def _fold_metrics_checked(mevents: list[dict[str, Any]], problems: ReadProblems,
                           ) -> dict[str, tuple[list[int], list[float], list[float]]]:
     """The same as _fold_metrics, event by event, skipping and counting bad ones."""
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
+    skipped: list[str] = []
     for event in mevents:
-        step = event.get("step")
-        values = event.get("values")
-        if type(step) is not int or type(values) is not dict:
-            problems.corrupt_lines += 1
+        problem = shapes.event_problem(event)
+        if problem:
+            skipped.append(problem)
             continue
-        t = event.get("time")
-        for key, value in values.items():
-            try:
-                value = value if type(value) is float else events.metric_from_json(value)
-            except (KeyError, TypeError, ValueError):
-                problems.corrupt_lines += 1
-                continue
+        step = event["step"]
+        t = event["time"]
+        for key, value in event["values"].items():
+            value = value if type(value) is float else events.metric_from_json(value)
             entry = series.get(key)
             if entry is None:
                 entry = series[key] = ([], [], [])
             entry[0].append(step)
             entry[1].append(value)
             entry[2].append(t)
+    problems.corrupt_lines += len(skipped)
+    problems.skipped.extend(skipped)
     return series
 
 
@@ -444,13 +473,12 @@ def file_report(store: Store, path: str) -> tuple[FileReport, list[dict[str, Any
         return report, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReadWarning)
-        parsed = parse_lines(data, path, report)
+        parsed = parse_lines(data, path, report, check_shapes=True)
     known = KNOWN_RUN_EVENTS | {events.EXPERIMENT}
     for event in parsed:
-        kind = event.get("type")
-        if not isinstance(kind, str) or (kind not in known and not kind.startswith("registry.")):
-            name = kind if isinstance(kind, str) else repr(kind)
-            report.unknown_events[name] = report.unknown_events.get(name, 0) + 1
+        kind = event["type"]
+        if kind not in known and not kind.startswith("registry."):
+            report.unknown_events[kind] = report.unknown_events.get(kind, 0) + 1
     return report, parsed
 
 

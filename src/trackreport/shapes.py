@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import chain, compress
-from operator import itemgetter
+from operator import itemgetter, not_
 from typing import Any
 
 from . import events
@@ -30,7 +30,6 @@ MAX_STEP = 2**63 - 1
 END_STATUSES = frozenset({"FINISHED", "FAILED", "KILLED"})
 NONFINITE = frozenset({"NaN", "Infinity", "-Infinity"})
 
-_get_type = itemgetter("type")
 _get_step = itemgetter("step")
 _get_values = itemgetter("values")
 _get_time = itemgetter("time")
@@ -171,7 +170,10 @@ _CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {
 
 def event_problem(event: dict[str, Any]) -> str | None:
     """Why a reader must skip ``event`` (wrong field types, ...), or None when it is usable."""
-    check = _CHECKS.get(event.get("type"))  # type: ignore[arg-type]
+    kind = event.get("type")
+    if type(kind) is not str:
+        return f"type is {_kind(kind)}, not an event type"
+    check = _CHECKS.get(kind)
     if check is None:  # an unknown type: ignored, never "bad"
         return None
     return _time_problem(event) or check(event)
@@ -184,19 +186,18 @@ def bad_events(parsed: list[dict[str, Any]]) -> list[tuple[int, str]]:
     C-level ``set(map(...))`` passes; only when that finds something odd, or
     for the few other events, is each one checked on its own.
     """
-    kinds = list(map(_get_type, parsed))
-    metric = [kind == events.METRICS for kind in kinds]
-    out = [(i, reason) for i in compress(range(len(parsed)), (not m for m in metric))
+    metric = [event.get("type") == events.METRICS for event in parsed]
+    out = [(i, reason) for i in compress(range(len(parsed)), map(not_, metric))
            if (reason := event_problem(parsed[i]))]
     metric_events = list(compress(parsed, metric))
-    if metric_events and not _metrics_look_fine(metric_events):
+    if metric_events and not metrics_look_fine(metric_events):
         out += [(i, reason) for i in compress(range(len(parsed)), metric)
                 if (reason := event_problem(parsed[i]))]
         out.sort()
     return out
 
 
-def _metrics_look_fine(mevents: list[dict[str, Any]]) -> bool:
+def metrics_look_fine(mevents: list[dict[str, Any]]) -> bool:
     """True when every metric event surely passes ``event_problem`` (the fast check)."""
     try:
         steps = list(map(_get_step, mevents))
