@@ -160,3 +160,134 @@ def test_warnings_are_one_plain_line(filled: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert proc.stderr.startswith("warning: ") and "torn last line" in proc.stderr
     assert "reader.py" not in proc.stderr and "Warning" not in proc.stderr
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], message: str) -> None:
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert message in proc.stderr, proc.stderr
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "trackreport", *args], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": SRC})
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root reads a chmod 000 file anyway; "
+                           "test_unreadable_events_file_simulated covers it")
+@pytest.mark.parametrize("command", ["runs", "show", "build", "check"])
+def test_unreadable_events_file(filled: Path, command: str, tmp_path: Path) -> None:
+    events = sorted((filled / "runs").glob("*/events-*.jsonl"))[0]
+    events.chmod(0)
+    try:
+        args = {"runs": ["runs"], "show": ["show", events.parent.name],
+                "build": ["build", "--out", str(tmp_path / "site")], "check": ["check"]}[command]
+        proc = _cli(*args, "--store", str(filled))
+        if command == "check":
+            assert proc.returncode == 1 and "Traceback" not in proc.stderr
+            assert f"error: cannot read {events}: Permission denied" in proc.stdout
+        else:
+            _one_line_error(proc, f"cannot read {events}: Permission denied")
+    finally:
+        events.chmod(0o644)
+
+
+@pytest.mark.parametrize("command", ["runs", "show", "build", "check"])
+def test_unreadable_events_file_simulated(filled: Path, command: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root chmod 000 does not stop reads: the storage layer raises PermissionError."""
+    from trackreport.storage import LocalStorage
+
+    events = sorted((filled / "runs").glob("*/events-*.jsonl"))[0]
+    bad = f"runs/{events.parent.name}/{events.name}"
+    original = LocalStorage.read_bytes
+
+    def read_bytes(self: LocalStorage, rel: str, limit: int | None = None) -> bytes:
+        if rel == bad:
+            raise PermissionError(13, "Permission denied", str(self.root / rel))
+        return original(self, rel, limit)
+
+    monkeypatch.setattr(LocalStorage, "read_bytes", read_bytes)
+    args = {"runs": ["runs"], "show": ["show", events.parent.name],
+            "build": ["build", "--out", str(tmp_path / "site")], "check": ["check"]}[command]
+    res = CliRunner().invoke(cli, [*args, "--store", str(filled)])
+    assert res.exit_code == 1, res.output
+    assert not isinstance(res.exception, PermissionError)
+    if command == "check":
+        assert f"error: cannot read {filled / bad}: Permission denied" in res.output
+        assert res.output.splitlines()[-1].endswith("1 unreadable files")
+    else:
+        assert res.output.strip().splitlines()[-1] == (
+            f"Error: cannot read {filled / bad}: Permission denied")
+    with pytest.raises(tr.TrackreportError, match=r"cannot read .*Permission denied"):
+        tr.load_runs(store=filled)
+
+
+@pytest.mark.parametrize("command", ["runs", "show", "check", "build"])
+def test_store_pointing_at_a_file(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    args = ["show", "x"] if command == "show" else [command]
+    _one_line_error(_cli(*args, "--store", str(path)), "is a file, not a store folder")
+
+
+def test_sort_mixed_numbers_and_text(store: Path) -> None:
+    for name, p in [("a", 10), ("b", "high"), ("c", 2), ("d", "2.5"), ("e", None), ("f", "")]:
+        with tr.start_run(name=name):
+            if p is not None:
+                tr.log_param("p", p)
+    res = invoke("runs", "--store", str(store), "--sort", "params.p", "--format", "csv",
+                 "--columns", "run_name")
+    assert res.exit_code == 0, res.output
+    assert res.output.split() == ["run_name", "c", "d", "a", "f", "b", "e"]
+    res = invoke("runs", "--store", str(store), "--sort", "params.p DESC", "--format", "csv",
+                 "--columns", "run_name")
+    assert res.output.split() == ["run_name", "a", "d", "c", "b", "f", "e"]
+
+
+def test_show_strips_terminal_control_sequences(store: Path) -> None:
+    """A store written by another tool (the library refuses control characters in keys)."""
+    evil = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b1m"
+    with tr.start_run(name="plain") as run:
+        pass
+    events = sorted((store / "runs" / run.id).glob("events-*.jsonl"))[0]
+    lines = [
+        {"type": "run.start", "time": 1.0, "run_id": run.id, "experiment": f"e{evil}",
+         "name": f"n{evil}", "context": {"user": f"u{evil}", "host": f"h{evil}",
+                                           "entry_point": {"argv": ["x.py", f"--a{evil}"]}}},
+        {"type": "params", "time": 2.0, "params": {f"p{evil}": f"x{evil}"}},
+        {"type": "tags", "time": 2.0, "tags": {"t": f"v{evil}"}},
+        {"type": "metrics", "time": 2.0, "step": 0, "values": {f"m{evil}": 1.0}},
+        {"type": "note", "time": 2.0, "markdown": f"# note{evil}\nsecond line\x1b[0m"},
+        {"type": "run.end", "time": 9.0, "status": "FAILED",
+         "error": f"Boom{evil}\nTraceback line\x07"},
+    ]
+    events.write_text("".join(json.dumps(e) + "\n" for e in lines), "utf-8")
+    res = invoke("show", run.id, "--store", str(store))
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "\x9b" not in res.output and "\x07" not in res.output
+    assert "pwned" not in res.output  # an OSC title sequence is removed whole
+    for text in ("nred", "ered", "ured", "hred", "--ared", "xred", "vred", "mred",
+                 "# notered", "second line", "FAILED: Boomred", "Traceback line"):
+        assert text in res.output, text
+
+
+@pytest.mark.parametrize(("marker", "message"), [
+    ('{"format": "trackreport-store", "version": "1"}', "malformed store marker"),
+    ('{"format": "trackreport-store", "version": true}', "malformed store marker"),
+    ('{"format": "trackreport-store", "version": 0}', "malformed store marker"),
+    ('{"format": "trackreport-store", "version": 2}', "upgrade trackreport"),
+])
+def test_store_marker_versions(tmp_path: Path, marker: str, message: str) -> None:
+    (tmp_path / "trackreport-store.json").write_text(marker)
+    proc = _cli("runs", "--store", str(tmp_path))
+    _one_line_error(proc, message)
+    if message != "upgrade trackreport":
+        assert "upgrade" not in proc.stderr
+
+
+@pytest.mark.parametrize("columns", [",,,", " , ", ""])
+def test_columns_naming_nothing_is_an_error(filled: Path, columns: str) -> None:
+    _one_line_error(_cli("runs", "--store", str(filled), "--columns", columns),
+                    "names no column")

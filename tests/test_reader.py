@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -127,8 +128,11 @@ def test_odd_but_valid_json_lines_are_counted_not_fatal(tmp_path: Path) -> None:
         {"type": "metrics", "time": 3.0, "step": 2, "values": {"m": 3.0, "k": "NaN"}},
         {"type": "run.end", "time": 4.0, "status": "FINISHED", "error": None},
     ])
-    run = read_run(Store(root), RID)
-    assert run.metrics["m"].steps == [0, 2] and run.metrics["m"].values == [1.0, 3.0]
-    assert run.problems.corrupt_lines == 2
-    assert run.problems.unknown_events == 1
+    with pytest.warns(ReadWarning, match=r"skipped 4 malformed event\(s\) \(time is missing"):
+        run = read_run(Store(root), RID)
+    # no type, no time, a bad step and a bad value: each line skipped and counted
+    assert run.metrics["m"].steps == [2] and run.metrics["m"].values == [3.0]
+    assert math.isnan(run.metrics["k"].values[0])
+    assert run.problems.corrupt_lines == 4
+    assert run.problems.unknown_events == 0
     assert run.status == "FINISHED"

@@ -16,13 +16,14 @@ import click
 from . import __version__, env
 from .errors import TrackreportError
 from .store import Store, check_location
+from .tables import clean_text
 
 STORE_HELP = "The store folder (default: $TRACKREPORT_STORE, else ./trackruns)."
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--store`` option shared by every command."""
-    return click.option("--store", "store", type=click.Path(file_okay=False),
+    return click.option("--store", "store", type=click.Path(),
                         envvar=env.TRACKREPORT_STORE, default=env.DEFAULT_STORE,
                         show_default=True, help=STORE_HELP, callback=_store_path)(func)
 
@@ -37,6 +38,8 @@ def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
 
 def open_store(path: Path) -> Store:
     """A readable store at ``path`` (one clear error otherwise)."""
+    if path.exists() and not path.is_dir():
+        raise TrackreportError(f"--store {path} is a file, not a store folder")
     store = Store(path)
     store.check_format()
     return store
@@ -49,7 +52,10 @@ class TrackreportGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TrackreportError as exc:
-            raise click.ClickException(_one_line(str(exc))) from None
+            raise click.ClickException(_one_line(clean_text(str(exc)))) from None
+        except PermissionError as exc:  # e.g. a store folder this user may not list
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(_one_line(f"{exc.strerror or exc}{where}")) from None
         except BrokenPipeError:  # `trackreport runs | head`
             sys.stderr.close()
             sys.exit(0)
@@ -80,7 +86,7 @@ def cli() -> None:
 def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str | None,
              fmt: str, columns: str | None) -> None:
     """List runs, one row each: name, status, times, params, metrics (last), tags."""
-    from .frames import runs_frame
+    from .frames import runs_frame, sort_runs
     from .tables import RENDERERS
 
     df = runs_frame(open_store(store), experiment=experiment, filter=filter_)
@@ -89,9 +95,12 @@ def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str
         if key not in df.columns:
             raise TrackreportError(f"--sort: no column {key!r}; columns are: "
                                    + ", ".join(df.columns[:30]))
-        df = df.sort_values(key, ascending=not descending, kind="stable", na_position="last")
-    if columns:
+        df = sort_runs(df, key, descending=descending)
+    if columns is not None:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        if not wanted:
+            raise TrackreportError(f"--columns {columns!r} names no column; give names "
+                                   "separated by commas, e.g. run_name,metrics.val_acc")
         missing = [c for c in wanted if c not in df.columns]
         if missing:
             raise TrackreportError(f"--columns: no column {missing[0]!r}")
@@ -167,27 +176,32 @@ def show_cmd(run_id: str, store: Path, as_json: bool) -> None:
     if as_json:
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
         return
-    from .tables import cell_text, render_table
+    from .tables import cell_text, clean_lines, render_table
 
-    click.echo(f"{summary['name']}  ({summary['run_id']})")
-    click.echo(f"  experiment  {summary['experiment']}")
-    status = summary["status"] + (f": {summary['error']}" if summary["error"] else "")
-    click.echo(f"  status      {status}")
+    def text(value: Any) -> str:
+        return clean_text(cell_text(value))
+
+    click.echo(f"{text(summary['name'])}  ({summary['run_id']})")
+    click.echo(f"  experiment  {text(summary['experiment'])}")
+    error = clean_lines(str(summary["error"])).splitlines() if summary["error"] else []
+    click.echo(f"  status      {summary['status']}" + (f": {error[0]}" if error else ""))
+    if error[1:]:
+        click.echo(_indent("\n".join(error[1:]), 14))
     click.echo(f"  started     {summary['start_time']}")
     if summary["end_time"]:
         click.echo(f"  ended       {summary['end_time']} ({summary['duration']})")
     ctx = summary["context"]
     for label, value in (("user", ctx.get("user")), ("host", ctx.get("host"))):
         if value:
-            click.echo(f"  {label:<11} {value}")
+            click.echo(f"  {label:<11} {text(value)}")
     git = ctx.get("git") or {}
     if git.get("commit"):
         dirty = " (uncommitted changes)" if git.get("dirty") else ""
-        click.echo(f"  git         {git['commit'][:12]} on {git.get('branch') or 'detached HEAD'}"
-                   f"{dirty}")
+        click.echo(f"  git         {text(git['commit'][:12])} on "
+                   f"{text(git.get('branch') or 'detached HEAD')}{dirty}")
     entry = ctx.get("entry_point") or {}
     if entry.get("argv"):
-        click.echo("  command     " + " ".join(cell_text(a) for a in entry["argv"]))
+        click.echo("  command     " + " ".join(text(a) for a in entry["argv"]))
     if summary["parent_run_id"]:
         click.echo(f"  parent      {summary['parent_run_id']}")
     click.echo(f"  site page   runs/{summary['run_id']}/index.html  (in the built site)")
@@ -208,11 +222,13 @@ def show_cmd(run_id: str, store: Path, as_json: bool) -> None:
         click.echo(_indent(render_table(["path", "bytes", "type"], rows, max_width=70)))
     for note in summary["notes"]:
         click.echo("\nNote")
-        click.echo(_indent(note))
+        click.echo(_indent(clean_lines(note)))
+    for problem in summary["problems"]:
+        click.echo(f"\nwarning: {clean_text(problem)}")
 
 
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
+def _indent(text: str, width: int = 2) -> str:
+    return "\n".join(" " * width + line for line in text.splitlines())
 
 
 @cli.command("check")
@@ -226,24 +242,33 @@ def check_cmd(store: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = check_store(Store(store))
+        result = check_store(open_store(store))
     for report in result.files:
         if report.torn_last_line:
             click.echo(f"warning: {report.path}: torn last line (a writer stopped mid-write)")
+        if report.unreadable:
+            click.echo(f"error: {clean_text(report.unreadable)}")
         if report.corrupt_lines:
             lines = ", ".join(str(n) for n in report.corrupt_lines[:10])
             more = " ..." if len(report.corrupt_lines) > 10 else ""
             click.echo(f"error: {report.path}: {len(report.corrupt_lines)} corrupt line(s): "
                        f"line {lines}{more}")
+            for number in report.corrupt_lines[:3]:
+                why = report.reasons.get(number)
+                if why:
+                    click.echo(f"  line {number}: {clean_text(why)}")
         for kind, count in sorted(report.unknown_events.items()):
             click.echo(f"note: {report.path}: {count} event(s) of unknown type {kind!r} ignored")
+    for message in result.warnings:
+        click.echo(f"warning: {clean_text(message)}")
     for run_id, name in result.running:
-        click.echo(f"running: {run_id} ({name}) has not ended: still running, or its process "
-                   "was killed")
+        click.echo(f"running: {run_id} ({clean_text(name)}) has not ended: still running, or "
+                   "its process was killed")
     verdict = "OK" if result.ok else "CORRUPT"
+    unreadable = f", {result.unreadable} unreadable files" if result.unreadable else ""
     click.echo(f"{verdict}: {result.runs} runs, {len(result.files)} files, "
                f"{result.corrupt} corrupt lines, {result.torn} torn last lines, "
-               f"{len(result.running)} running")
+               f"{len(result.running)} running{unreadable}")
     if not result.ok:
         sys.exit(1)
 
@@ -259,6 +284,7 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> N
     """Build the static report site from the store."""
     from .site.build import build_site
 
+    open_store(store)
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
         result = build_site(store, out, theme=theme, title=title, progress=progress)

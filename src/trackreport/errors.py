@@ -39,6 +39,10 @@ class UnsupportedStoreError(StoreFormatError, ValueError):
     """The store location is a URL (``s3://...``): object storage is not supported yet."""
 
 
+class StoreReadError(TrackreportError):
+    """A file of the store cannot be read (permissions, I/O error); the message names it."""
+
+
 class FilterSyntaxError(TrackreportError, ValueError):
     """A runs filter could not be parsed; the message points at the bad token."""
 

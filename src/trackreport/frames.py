@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,37 @@ def runs_frame(store: Store, experiment: str | None = None, filter: str | None =
         df = apply_filter(df, filter)
     df = df.sort_values("start_time", ascending=False, kind="stable", na_position="last")
     return df.reset_index(drop=True)
+
+
+def sort_runs(df: pd.DataFrame, column: str, descending: bool = False) -> pd.DataFrame:
+    """``df`` sorted by ``column`` whatever its values hold: numbers (numerically, numeric
+    text included) before other text, empty cells last in both directions; stable."""
+    if df[column].dtype.kind in "iufmM":  # one numeric or time dtype: pandas sorts it
+        return df.sort_values(column, ascending=not descending, kind="stable",
+                              na_position="last")
+    numbers: list[tuple[float, int]] = []
+    texts: list[tuple[str, int]] = []
+    empty: list[int] = []
+    for i, value in enumerate(df[column]):
+        if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+            empty.append(i)
+        elif isinstance(value, (int, float, np.number)) and not isinstance(value, (bool,
+                                                                                   np.bool_)):
+            numbers.append((float(value), i))
+        else:
+            text = value if isinstance(value, str) else str(value)
+            try:
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if math.isnan(number):
+                texts.append((text, i))
+            else:
+                numbers.append((number, i))
+    first = itemgetter(0)  # sorted() is stable, also with reverse=True
+    order = ([i for _, i in sorted(numbers, key=first, reverse=descending)]
+             + [i for _, i in sorted(texts, key=first, reverse=descending)] + empty)
+    return df.iloc[order]
 
 
 def metrics_frame(store: Store, run_ids: list[str] | None = None, keys: list[str] | None = None,

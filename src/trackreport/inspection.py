@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import RunNotFoundError, TrackreportError
-from .reader import FileReport, file_report, read_run
+from .reader import FileReport, ReadWarning, file_report, read_run
 from .records import RUNNING, Run
 from .redact import redact_text
 from .site.format import duration, iso
@@ -48,7 +49,19 @@ def run_summary(run: Run) -> dict[str, Any]:
         "artifacts": [{"path": a.path, "size": a.size, "media_type": a.media_type}
                       for a in run.artifacts],
         "context": run.context,
+        "problems": run_problems(run),
     }
+
+
+def run_problems(run: Run) -> list[str]:
+    """What the reader skipped or dropped in one run's files, one sentence each."""
+    p = run.problems
+    out = []
+    if p.torn_lines:
+        out.append(f"{p.torn_lines} torn last line(s) skipped (a writer stopped mid-write).")
+    if p.corrupt_lines:
+        out.append(f"{p.corrupt_lines} corrupt line(s) skipped.")
+    return out + p.messages
 
 
 @dataclass
@@ -57,6 +70,7 @@ class CheckResult:
 
     files: list[FileReport] = field(default_factory=list)
     running: list[tuple[str, str]] = field(default_factory=list)  # (run_id, name)
+    warnings: list[str] = field(default_factory=list)  # what reading the runs dropped
     runs: int = 0
 
     @property
@@ -70,9 +84,14 @@ class CheckResult:
         return sum(1 for f in self.files if f.torn_last_line)
 
     @property
+    def unreadable(self) -> int:
+        """Files that could not be read."""
+        return sum(1 for f in self.files if f.unreadable)
+
+    @property
     def ok(self) -> bool:
-        """True unless a corrupt line was found (torn last lines are warnings)."""
-        return self.corrupt == 0
+        """True unless a corrupt line or an unreadable file was found (the rest are warnings)."""
+        return self.corrupt == 0 and self.unreadable == 0
 
 
 def check_store(store: Store) -> CheckResult:
@@ -86,11 +105,14 @@ def check_store(store: Store) -> CheckResult:
         if run_paths:
             result.runs += 1
             try:
-                run = read_run(store, run_id, metrics=False)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ReadWarning)
+                    run = read_run(store, run_id, metrics=False)
             except (TrackreportError, OSError):
                 continue
             if run.status == RUNNING:
                 result.running.append((run_id, run.name))
+            result.warnings.extend(run.problems.messages)
     for path in paths:
         report, _ = file_report(store, path)
         result.files.append(report)

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from . import events
-from .errors import RunNotFoundError
+from . import events, shapes
+from .errors import RunNotFoundError, StoreReadError
 from .records import (
     FINISHED,
     RUNNING,
@@ -32,7 +32,7 @@ from .records import (
     ReadProblems,
     Run,
 )
-from .store import Store, check_run_id
+from .store import Store, check_run_id, is_run_id
 
 KNOWN_RUN_EVENTS = frozenset({
     events.OPEN, events.RUN_START, events.RUN_RESUME, events.RUN_END, events.PARAMS,
@@ -52,12 +52,20 @@ class FileReport:
     lines: int = 0
     torn_last_line: bool = False
     corrupt_lines: list[int] = field(default_factory=list)
+    reasons: dict[int, str] = field(default_factory=dict)  # corrupt line number -> why
+    unreadable: str | None = None  # why the file could not be read (check only)
     unknown_events: dict[str, int] = field(default_factory=dict)
 
 
-def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> list[dict[str, Any]]:
-    """Parse an events file's bytes into event dicts, skipping bad lines.
+def parse_lines(data: bytes, path: str, report: FileReport | None = None, *,
+                check_shapes: bool = False) -> list[dict[str, Any]]:
+    """Parse an events file's bytes into event dicts, skipping lines that are not JSON objects.
 
+    The line numbers of skipped lines go to ``report.corrupt_lines`` (the reason to
+    ``report.reasons``). With ``check_shapes`` (``trackreport check``), lines
+    without a string ``type`` or whose known fields have the wrong types
+    (``shapes.event_problem``) are skipped and reported too; otherwise
+    ``fold_run`` skips and counts those, with the same checks.
     Fast path: the whole file as one JSON array; on any error, line by line.
     """
     report = report or FileReport(path)
@@ -73,28 +81,49 @@ def parse_lines(data: bytes, path: str, report: FileReport | None = None) -> lis
     report.lines = torn
     if not body:
         return []
+    numbers: list[int] | None = None  # line numbers of parsed; None: 1, 2, 3, ...
     try:
         parsed = orjson.loads(b"[" + body[:-1].replace(b"\n", b",") + b"]")
-        if set(map(type, parsed)) == {dict}:  # an odd "type" is an unknown event, not corrupt
-            report.lines += len(parsed)
-            return parsed
-    except orjson.JSONDecodeError:
-        pass
-    out = []
-    lines = body[:-1].split(b"\n")
-    report.lines += len(lines)
-    for number, line in enumerate(lines, start=1):
-        try:
-            out.append(events.decode(line))
-        except ValueError:
+        if set(map(type, parsed)) != {dict}:  # a line without a type: see check_shapes
+            raise ValueError("not every line is an object")
+        report.lines += len(parsed)
+    except (orjson.JSONDecodeError, ValueError):
+        parsed = []
+        numbers = []
+        lines = body[:-1].split(b"\n")
+        report.lines += len(lines)
+        for number, line in enumerate(lines, start=1):
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                event = None
+            if type(event) is dict:
+                parsed.append(event)
+                numbers.append(number)
+            else:
+                report.corrupt_lines.append(number)
+                report.reasons[number] = "not a JSON object"
+    bad = shapes.bad_events(parsed) if check_shapes else None
+    if bad:
+        skip = set()
+        for index, reason in bad:
+            number = numbers[index] if numbers is not None else index + 1
             report.corrupt_lines.append(number)
+            report.reasons[number] = reason
+            skip.add(index)
+        report.corrupt_lines.sort()
+        parsed = [e for i, e in enumerate(parsed) if i not in skip]
     if report.corrupt_lines:
-        warnings.warn(f"{path}: skipped {len(report.corrupt_lines)} corrupt line(s)",
+        first = report.corrupt_lines[0]
+        warnings.warn(f"{path}: skipped {len(report.corrupt_lines)} corrupt line(s) (line "
+                      f"{first}: {report.reasons.get(first, 'corrupt')})",
                       ReadWarning, stacklevel=3)
-    return out
+    return parsed
 
 
 _get_time = itemgetter("time")
+_NUMBER_TYPES = frozenset({float, int})
+_VALUE_TYPES = frozenset({float, int, str})
 _get_type = itemgetter("type")
 _get_step = itemgetter("step")
 _get_values = itemgetter("values")
@@ -118,7 +147,19 @@ def no_gc() -> Iterator[None]:
 
 def _time(event: dict[str, Any]) -> float:
     t = event.get("time")
-    return t if isinstance(t, (int, float)) and not isinstance(t, bool) else 0.0
+    ok = type(t) in _NUMBER_TYPES and 0 <= t < shapes.MAX_TIME  # type: ignore[operator]
+    return t if ok else 0.0  # type: ignore[return-value]
+
+
+def read_file(store: Store, path: str) -> bytes:
+    """The bytes of one store file; StoreReadError (naming it) when it cannot be read."""
+    try:
+        return store.storage.read_bytes(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise StoreReadError(f"cannot read {store.root / path}: "
+                             f"{exc.strerror or type(exc).__name__}") from None
 
 
 def read_event_files(store: Store, paths: Iterable[str],
@@ -133,11 +174,13 @@ def read_event_files(store: Store, paths: Iterable[str],
     for path in paths:
         report = FileReport(path)
         try:
-            data = store.storage.read_bytes(path)
+            data = read_file(store, path)
         except FileNotFoundError:
             continue
         parsed = parse_lines(data, path, report)
         if parsed and parsed[0].get("type") == events.OPEN:  # a file's first line
+            if shapes.event_problem(parsed[0]):  # counted as fold_run counts the others
+                report.corrupt_lines.append(1)
             parsed = parsed[1:]
         files.append(parsed)
         if reports is not None:
@@ -171,6 +214,11 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
     with no_gc():
         merged, files = read_event_files(store, paths, own_reports)
         run = fold_run(run_id, merged, files, metrics=metrics)
+    parent = run.parent_run_id
+    if parent is not None and not store.run_event_files(parent):
+        _problem(run, f"run {run_id}: parent run {parent} is not in the store; "
+                      "the link is dropped")
+        run.parent_run_id = None
     for report in own_reports:
         run.problems.torn_lines += int(report.torn_last_line)
         run.problems.corrupt_lines += len(report.corrupt_lines)
@@ -185,6 +233,7 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
               start_time=None, end_time=None)
     open_files: dict[int, bool] = {}
     last_end: dict[str, Any] | None = None
+    start_event: dict[str, Any] | None = None
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     metrics_type = events.METRICS
@@ -194,10 +243,16 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
         is_metric = [event.get("type") == metrics_type for event in merged]
     if metrics:
         series = _fold_metrics(list(compress(merged, is_metric)), run.problems)
+    metric_skips = len(run.problems.skipped)
+    skipped = run.problems.skipped
     for position in compress(range(len(merged)), map(not_, is_metric)):
         event = merged[position]
-        kind = event.get("type")
-        t = event.get("time")
+        problem = shapes.event_problem(event)
+        if problem:
+            skipped.append(problem)
+            continue
+        kind = event["type"]
+        t = event["time"]
         index = files[position] if files is not None else 0
         if kind == events.PARAMS:
             params = event.get("params") or {}
@@ -238,6 +293,7 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
                 run.parent_run_id = event.get("parent_run_id")
                 context = event.get("context")
                 run.context = context if isinstance(context, dict) else {}
+                start_event = event
             open_files[index] = True
         elif kind == events.RUN_RESUME:
             open_files[index] = True
@@ -246,9 +302,16 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             last_end = event
         elif kind != events.OPEN:
             run.problems.unknown_events += 1
+    if start_event is not None:
+        _check_start(run, start_event)
+    if skipped:
+        run.problems.corrupt_lines += len(skipped) - metric_skips
+        warnings.warn(f"run {run_id}: skipped {len(skipped)} malformed event(s) ({skipped[0]})",
+                      ReadWarning, stacklevel=2)
     run.artifacts = sorted(artifacts.values(), key=lambda a: a.path)
-    if merged:  # merged is in time order
-        run.last_event_time = _time(merged[-1]) or None
+    for event in reversed(merged):  # merged is in time order; a bad time sorts as 0
+        run.last_event_time = _time(event) or None
+        break
     if any(open_files.values()) or last_end is None:
         run.status = RUNNING
         run.end_time = None
@@ -271,6 +334,28 @@ def _differs(a: Any, b: Any) -> bool:
     return a != b and not (a != a and b != b)  # NaN equals NaN here
 
 
+def _problem(run: Run, message: str) -> None:
+    """Record (and warn about) something the reader dropped from a run."""
+    run.problems.messages.append(message)
+    warnings.warn(message, ReadWarning, stacklevel=3)
+
+
+def _check_start(run: Run, event: dict[str, Any]) -> None:
+    """Drop a malformed parent link and wrongly typed context fields of the run's start."""
+    parent = run.parent_run_id
+    if parent is not None:
+        if not is_run_id(parent) or parent == run.run_id:
+            shown = repr(parent) if len(repr(parent)) <= 60 else repr(parent)[:57] + "..."
+            _problem(run, f"run {run.run_id}: parent_run_id {shown} is not a valid run id; "
+                          "the link is dropped")
+            run.parent_run_id = None
+    if event.get("context") is not None and not isinstance(event.get("context"), dict):
+        _problem(run, f"run {run.run_id}: the captured context is not an object; ignored")
+    run.context, dropped = shapes.clean_context(run.context)
+    for phrase in dropped:
+        _problem(run, f"run {run.run_id}: captured context field {phrase}; ignored")
+
+
 def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
                   ) -> dict[str, tuple[list[int], list[float], list[float]]]:
     """Metric events (in merged order) to per-key (steps, values, times) lists.
@@ -286,8 +371,12 @@ def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
         times = list(map(_get_time, mevents))
     except KeyError:
         return _fold_metrics_checked(mevents, problems)
-    # C-level checks (set(map(...))) rather than Python loops: this is the hot path
-    if set(map(type, steps)) != {int} or set(map(type, valuess)) != {dict}:
+    # C-level checks (set(map(...))) rather than Python loops: this is the hot path;
+    # anything odd takes the checked loop, which skips what shapes.event_problem rejects
+    if (set(map(type, steps)) != {int} or set(map(type, valuess)) != {dict}
+            or min(steps) < 0 or max(steps) > shapes.MAX_STEP
+            or not set(map(type, times)) <= _NUMBER_TYPES
+            or min(times) < 0 or max(times) >= shapes.MAX_TIME):
         return _fold_metrics_checked(mevents, problems)
     lengths = set(map(len, valuess))
     all_keys = set().union(*valuess)
@@ -313,7 +402,10 @@ def _fold_metrics(mevents: list[dict[str, Any]], problems: ReadProblems,
             values = [valuess[i][key] for i in where]
             key_steps = [steps[i] for i in where]
             key_times = [times[i] for i in where]
-        if set(map(type, values)) != {float}:
+        value_types = set(map(type, values))
+        if value_types != {float}:
+            if not value_types <= _VALUE_TYPES:  # bool, list, ...
+                return _fold_metrics_checked(mevents, problems)
             try:
                 values = [x if type(x) is float else events.metric_from_json(x) for x in values]
             except (KeyError, TypeError, ValueError):
@@ -326,25 +418,24 @@ def _fold_metrics_checked(mevents: list[dict[str, Any]], problems: ReadProblems,
                           ) -> dict[str, tuple[list[int], list[float], list[float]]]:
     """The same as _fold_metrics, event by event, skipping and counting bad ones."""
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
+    skipped: list[str] = []
     for event in mevents:
-        step = event.get("step")
-        values = event.get("values")
-        if type(step) is not int or type(values) is not dict:
-            problems.corrupt_lines += 1
+        problem = shapes.event_problem(event)
+        if problem:
+            skipped.append(problem)
             continue
-        t = event.get("time")
-        for key, value in values.items():
-            try:
-                value = value if type(value) is float else events.metric_from_json(value)
-            except (KeyError, TypeError, ValueError):
-                problems.corrupt_lines += 1
-                continue
+        step = event["step"]
+        t = event["time"]
+        for key, value in event["values"].items():
+            value = value if type(value) is float else events.metric_from_json(value)
             entry = series.get(key)
             if entry is None:
                 entry = series[key] = ([], [], [])
             entry[0].append(step)
             entry[1].append(value)
             entry[2].append(t)
+    problems.corrupt_lines += len(skipped)
+    problems.skipped.extend(skipped)
     return series
 
 
@@ -387,15 +478,21 @@ def read_experiments(store: Store) -> dict[str, Experiment]:
 def file_report(store: Store, path: str) -> tuple[FileReport, list[dict[str, Any]]]:
     """Read one events file and say what is wrong with it (for ``trackreport check``)."""
     report = FileReport(path)
+    try:
+        data = read_file(store, path)
+    except FileNotFoundError:  # removed since it was listed
+        return report, []
+    except StoreReadError as exc:
+        report.unreadable = str(exc)
+        return report, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReadWarning)
-        parsed = parse_lines(store.storage.read_bytes(path), path, report)
+        parsed = parse_lines(data, path, report, check_shapes=True)
     known = KNOWN_RUN_EVENTS | {events.EXPERIMENT}
     for event in parsed:
-        kind = event.get("type")
-        if not isinstance(kind, str) or (kind not in known and not kind.startswith("registry.")):
-            name = kind if isinstance(kind, str) else repr(kind)
-            report.unknown_events[name] = report.unknown_events.get(name, 0) + 1
+        kind = event["type"]
+        if kind not in known and not kind.startswith("registry."):
+            report.unknown_events[kind] = report.unknown_events.get(kind, 0) + 1
     return report, parsed
 
 

@@ -62,6 +62,7 @@ class ReadProblems:
     corrupt_lines: int = 0
     unknown_events: int = 0
     messages: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why each malformed event was skipped
 
 
 @dataclass

@@ -51,6 +51,11 @@ def new_writer_id() -> str:
     return f"{os.getpid()}-{os.urandom(6).hex()}"
 
 
+def is_run_id(value: object) -> bool:
+    """True when ``value`` is a well-formed run id (safe as a folder name)."""
+    return isinstance(value, str) and _RUN_ID.match(value) is not None
+
+
 def check_run_id(run_id: object) -> str:
     """Return ``run_id`` if it is a well-formed run id, else raise RunNotFoundError."""
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
@@ -97,7 +102,12 @@ class Store:
         if not isinstance(data, dict) or data.get("format") != "trackreport-store":
             raise StoreFormatError(f"{self.root / MARKER} is not a trackreport store marker")
         version = data.get("version")
-        if not isinstance(version, int) or version > events.FORMAT_VERSION:
+        if type(version) is not int or version < 1:
+            raise StoreFormatError(
+                f"{self.root / MARKER} is a malformed store marker: version {version!r} "
+                "is not a format number such as 1"
+            )
+        if version > events.FORMAT_VERSION:
             raise StoreFormatError(
                 f"the store at {self.root} has format version {version}; this trackreport "
                 f"reads version {events.FORMAT_VERSION}: upgrade trackreport"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,8 +31,27 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _clean(text: str) -> str:
+# ESC-introduced terminal sequences: CSI (colours, cursor moves), OSC (titles,
+# hyperlinks; ended by BEL or ESC \), and two-character escapes.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?"
+                      r"|\x9b[0-?]*[ -/]*[@-~]", re.DOTALL)
+
+
+def clean_text(text: str) -> str:
+    """``text`` safe for a terminal: escape sequences removed, other control characters
+    (newlines included) shown as spaces."""
+    text = _ESCAPES.sub("", text)
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def clean_lines(text: str) -> str:
+    """Like ``clean_text``, but keeps the line breaks of multi-line text (notes, errors)."""
+    return "\n".join(clean_text(line) for line in _ESCAPES.sub("", text).splitlines())
+
+
+_clean = clean_text
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],

@@ -280,7 +280,7 @@ def store_last_event(store: Store) -> float | None:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed = parse_lines(tail, rel)
+            parsed = parse_lines(tail, rel, check_shapes=True)  # no time of a bad line
         for event in parsed:
             t = event.get("time")
             if _finite(t) and (latest is None or t > latest):
