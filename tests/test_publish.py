@@ -128,3 +128,12 @@ def test_dirty_gh_pages_worktree_is_one_line(project: tuple[Path, Path]) -> None
     assert publish(work, "--no-push").returncode == 0
     assert git(pages, "rev-parse", "HEAD") == git(work, "rev-parse", "gh-pages") != head
     assert git(pages, "status", "--porcelain") == ""
+
+
+def test_a_failed_push_says_the_commit_was_made(project: tuple[Path, Path]) -> None:
+    work, bare = project
+    git(work, "remote", "set-url", "origin", str(bare.parent / "gone.git"))
+    out = publish(work)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert out.stderr.startswith("Error: committed the site to gh-pages as ")
+    assert "git push" in out.stderr

@@ -114,12 +114,16 @@ def publish_gh_pages(store: str | os.PathLike[str], repo: Any, *, branch: str = 
                        parent or "0" * len(commit)], env=env)
             for path in checked_out:  # clean (checked above): follow the branch
                 git.Repo(path).git.read_tree("-m", "-u", parent or commit, commit)
-            pushed = None
-            if push:
-                repo.git.push(remote, f"{ref}:{ref}")
-                pushed = remote
         except git.GitCommandError as exc:
             raise PublishError(_git_error(exc)) from None
+    pushed = None
+    if push:
+        try:
+            repo.git.push(remote, f"{ref}:{ref}")
+        except git.GitCommandError as exc:
+            raise PublishError(f"committed the site to {branch} as {commit[:12]}, but "
+                               + _git_error(exc)) from None
+        pushed = remote
     return PublishResult(branch=branch, commit=commit, parent=parent, files=files,
                          pushed_to=pushed)
 
