@@ -22,7 +22,9 @@ def test_build_site_from_installed_wheel(tmp_path: Path) -> None:
     for expected in ("trackreport/py.typed", "trackreport/filter_grammar.lark",
                      "trackreport/themes/default/templates/base.html",
                      "trackreport/themes/default/static/style.css",
-                     "trackreport/themes/default/static/table.js"):
+                     "trackreport/themes/default/static/table.js",
+                     "trackreport/ci_templates/github.yml",
+                     "trackreport/ci_templates/gitlab.yml"):
         assert expected in names, expected
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",

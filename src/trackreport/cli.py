@@ -329,6 +329,93 @@ def _progress_bar() -> Callable[[int, int], None]:
     return update
 
 
+@cli.command("summary")
+@store_option
+@click.option("--experiment", "-e", default=None, help="Only this experiment.")
+@click.option("--baseline", "-b", default=None, metavar="RUN|TAG",
+              help="A run id, a run name, or a tag key (the newest run whose tag is true). "
+                   "Default: the newest run tagged baseline=true, else the first run.")
+@click.option("--limit", "-n", type=int, default=10, show_default=True,
+              help="Newest runs per experiment in the table.")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write chart images into this folder and link them (relative to --output, "
+                   "else to the current folder).")
+@click.option("--images-url", default=None, metavar="PREFIX",
+              help="Link the images under this URL instead (where they are published).")
+@click.option("--image-format", type=click.Choice(["png", "svg"]), default="png",
+              show_default=True, help="Chart image format.")
+@click.option("--site-url", default=None, metavar="URL",
+              help="The published site: run names link to their pages there.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the Markdown to this file (default: standard output).")
+def summary_cmd(store: Path, experiment: str | None, baseline: str | None, limit: int,
+                images: Path | None, images_url: str | None, image_format: str,
+                site_url: str | None, output: Path | None) -> None:
+    """A Markdown report for CI: best runs, newest runs against the baseline, charts.
+
+    Suits $GITHUB_STEP_SUMMARY and pull-request comments:
+    trackreport summary >> "$GITHUB_STEP_SUMMARY"
+    """
+    from .summary import SummaryError, images_for, make_summary
+
+    if images_url is not None and images is None:
+        raise SummaryError("--images-url needs --images (the folder the images are written to)")
+    where = images_for(images, output, images_url, image_format) if images is not None else None
+    text = make_summary(open_store(store), experiment=experiment, baseline=baseline,
+                        limit=limit, images=where, site_url=site_url)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+
+
+@cli.command("init-ci")
+@click.argument("forge", type=click.Choice(["github", "gitlab"]))
+@click.option("--force", is_flag=True, help="Replace an existing workflow file.")
+def init_ci_cmd(forge: str, force: bool) -> None:
+    """Write a CI workflow that builds the site and publishes it to GitHub or GitLab Pages.
+
+    github: .github/workflows/trackreport-pages.yml; gitlab: .gitlab-ci.yml
+    (in the current folder).
+    """
+    from .ci import write_workflow
+
+    path = write_workflow(forge, ".", force=force)
+    click.echo(f"Wrote {path.as_posix()}")
+    if forge == "github":
+        click.echo("Turn Pages on with Settings > Pages > Source: GitHub Actions, then push.")
+
+
+@cli.group("publish", cls=TrackreportGroup)
+def publish_group() -> None:
+    """Publish the site: gh-pages commits it to a branch GitHub Pages serves."""
+
+
+@publish_group.command("gh-pages")
+@store_option
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option("--branch", default="gh-pages", show_default=True,
+              help="The branch that receives the site as its whole tree.")
+@click.option("--message", "-m", default=None, metavar="MSG", help="Commit message.")
+@click.option("--no-push", is_flag=True, help="Commit only; do not push.")
+@click.option("--theme", default=None, metavar="NAME|PATH", help="As for build.")
+@click.option("--title", default=None, help="Site title (default: Experiments).")
+def publish_gh_pages_cmd(store: Path, remote: str, branch: str, message: str | None,
+                         no_push: bool, theme: str | None, title: str | None) -> None:
+    """Build the site and commit it as the branch's whole tree (your checkout stays as it is)."""
+    from .publish import open_repo, publish_gh_pages
+
+    repo = open_repo(".")
+    result = publish_gh_pages(open_store(store), repo, branch=branch, remote=remote,
+                              message=message, push=not no_push, theme=theme, title=title)
+    where = f", pushed to {result.pushed_to}" if result.pushed_to else " (not pushed)"
+    click.echo(f"Published {result.files} files to {result.branch} as {result.commit[:12]}"
+               f"{where}")
+
+
 @cli.group("models", cls=TrackreportGroup)
 def models_group() -> None:
     """The model registry: list, show, register, alias."""

@@ -195,9 +195,14 @@ def rank(runs: Sequence[Rankable], key: str | None, goal: str | None,
     return Ranking(key, goal, use_tb, tie_goal if use_tb else None, ordered, tied, decided)
 
 
+def is_true(value: object) -> bool:
+    """True for a tag value that means yes: ``true``, ``1`` or ``yes`` (any case)."""
+    return value is not None and str(value).strip().lower() in ("true", "1", "yes")
+
+
 def is_baseline_tag(tags: dict[str, str]) -> bool:
     """True when a run is tagged ``baseline=true``."""
-    return str(tags.get("baseline", "")).strip().lower() in ("true", "1", "yes")
+    return is_true(tags.get("baseline"))
 
 
 def find_baseline(runs: Sequence[Rankable]) -> Any | None:
