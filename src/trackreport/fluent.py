@@ -604,11 +604,33 @@ def _before_fork() -> None:
         except Exception as exc:  # pragma: no cover - the timer and SIGTERM still flush
             warnings.warn(f"trackreport cannot flush at multiprocessing exits: {exc!r}",
                           stacklevel=2)
+    # SIGTERM/SIGINT wait (pending in the kernel) until the child is ready: a
+    # signal that reached a child before Python's own after-fork reset would be
+    # dropped there, and a Pool worker that terminate() stopped that early would
+    # wait forever. The parent gets its signals as soon as the fork returns.
+    _fork_state.mask = _block_signals()
     _lock.acquire()  # no other thread of the parent holds it while the process forks
 
 
 def _after_fork_in_parent() -> None:
     _lock.release()
+    _restore_signals()
+
+
+_fork_state = threading.local()  # the signal mask of the thread that forks
+
+
+def _block_signals() -> Any:
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _restore_signals() -> None:
+    mask = getattr(_fork_state, "mask", None)
+    _fork_state.mask = None
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _mp_after_fork(token: object) -> None:
@@ -620,6 +642,13 @@ def _mp_after_fork(token: object) -> None:
 
 def _after_fork_in_child() -> None:
     """A forked child logs to its own files, never to its parent's, and never ends their runs."""
+    try:
+        _forget_parent_files()
+    finally:
+        _restore_signals()  # a SIGTERM sent meanwhile is delivered now, to our handler
+
+
+def _forget_parent_files() -> None:
     global _signal_installed, _lock
     _lock = threading.RLock()  # the parent's is held (by _before_fork)
     _writer.clear()
@@ -627,12 +656,13 @@ def _after_fork_in_child() -> None:
     _run_files.clear()
     _uncaught.clear()
     _signal_installed = False
+    for run in list(_runs):  # first: a signal may arrive while the files are made
+        if run.status == RUNNING:
+            run._borrowed = True
     for run in list(_runs):
         file = _run_file(run.store, run.id)
         run._file = file
         run._queue = file.queue
-        if run.status == RUNNING:
-            run._borrowed = True
 
 
 if hasattr(os, "register_at_fork"):

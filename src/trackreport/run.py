@@ -50,6 +50,7 @@ class ActiveRun:
         self._metric_keys: set[str] = set()
         self.status = RUNNING
         self._on_end: list[Any] = []
+        self._pid = os.getpid()  # a forked child never ends its parent's run
 
     def __repr__(self) -> str:
         return f"<ActiveRun {self.id} {self.name!r} {self.status}>"
@@ -255,12 +256,13 @@ class ActiveRun:
             return
         if status not in (FINISHED, FAILED, KILLED):
             raise TrackreportError(f"status must be FINISHED, FAILED or KILLED, got {status!r}")
-        if self._borrowed:
+        if self._borrowed or self._pid != os.getpid():
+            # (the pid check holds even when a signal arrives before the fork hooks ran)
             for callback in self._on_end:
                 callback(self)
             self._file.flush()
             return
-        if error is not None:
+        if error is not None and error not in _OWN_ERRORS:
             from .redact import redact_text  # the site is published: no secret in an error
 
             error = redact_text(error if isinstance(error, str) else repr(error))
@@ -275,6 +277,7 @@ class ActiveRun:
 
 
 _MISSING = object()
+_OWN_ERRORS = ("SIGTERM", "KeyboardInterrupt")  # trackreport's words: nothing to scrub
 
 
 def image_counter(key: str) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import threading
 import time
 import warnings
@@ -258,7 +259,9 @@ def defer_signal(fn: Any) -> bool:
 # the process-wide flusher ----------------------------------------------------
 
 _files: weakref.WeakSet[EventFile] = weakref.WeakSet()
-_registry_lock = threading.Lock()
+# Reentrant: a signal handler that flushes may interrupt the main thread while
+# it holds this lock (starting the flusher thread, listing files).
+_registry_lock = threading.RLock()
 _wake_event = threading.Event()
 _thread: threading.Thread | None = None
 _thread_pid: int | None = None
@@ -303,7 +306,25 @@ def _ensure_thread() -> None:
             return
         _thread = threading.Thread(target=_loop, name="trackreport-flush", daemon=True)
         _thread_pid = os.getpid()
-        _thread.start()
+        _start_without_signals(_thread)
+
+
+def _start_without_signals(thread: threading.Thread) -> None:
+    """Start ``thread`` with SIGINT and SIGTERM blocked from its first instruction.
+
+    The kernel then delivers them to the main thread, where Python runs their
+    handlers. Delivered to this thread instead, a SIGTERM would leave a main
+    thread blocked in a lock (a Pool worker that ``terminate()`` stops) waiting
+    forever.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        thread.start()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        thread.start()  # the new thread inherits the blocked mask
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _before_fork() -> None:
@@ -317,7 +338,7 @@ def _after_fork_in_parent() -> None:
 def _after_fork_in_child() -> None:
     """A forked child must never append to its parent's files: forget them."""
     global _thread, _registry_lock, _wake_event
-    _registry_lock = threading.Lock()  # the parent's is held (by _before_fork)
+    _registry_lock = threading.RLock()  # the parent's is held (by _before_fork)
     _wake_event = threading.Event()
     _main_depth[0] = 0
     _deferred.clear()
