@@ -255,13 +255,17 @@ def check_cmd(store: Path) -> None:
 @click.option("--theme", default=None, metavar="NAME|PATH",
               help="'default' or a theme folder overriding any of the default templates.")
 @click.option("--title", default=None, help="Site title (default: Experiments).")
-def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> None:
-    """Build the static report site from the store."""
+@click.option("--clean", is_flag=True,
+              help="Rebuild everything (ignore the cache in <out>/.trackreport-cache/).")
+def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
+              clean: bool) -> None:
+    """Build the static report site from the store (only what changed since the last build)."""
     from .site.build import build_site
 
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = build_site(store, out, theme=theme, title=title, progress=progress)
+        result = build_site(store, out, theme=theme, title=title, progress=progress,
+                            clean=clean)
     except OSError as exc:  # a disk that fills up or goes away mid-build
         raise click.ClickException(
             f"cannot build the site into {str(out)!r}: {exc.strerror or exc}") from None

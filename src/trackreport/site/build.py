@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from ..errors import BuildError, RunNotFoundError
 from ..reader import parse_lines, read_experiments, read_run
 from ..store import Store
 from . import format as fmt
+from .cache import FORMAT, BuildCache, RunEntry, code_identity, digest, tree_identity
 from .common import DEFAULT_TITLE, SiteContext
 from .compare_page import compare_page
 from .experiment_page import experiment_card, experiment_page, experiment_view
@@ -71,31 +72,40 @@ class BuildResult:
 
 
 
+def file_last_event(store: Store, rel: str) -> float | None:
+    """The latest event time in the events file ``rel``, from its tail."""
+    try:
+        tail, length = store.storage.read_tail(rel, 65536)
+    except (OSError, ValueError):
+        return None
+    if length > len(tail):
+        tail = tail[tail.find(b"\n") + 1:]
+    if not tail.endswith(b"\n"):
+        tail = tail[: tail.rfind(b"\n") + 1]
+    import warnings
+
+    latest: float | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = parse_lines(tail, rel)
+    for event in parsed:
+        t = event.get("time")
+        if finite(t) and (latest is None or t > latest):
+            latest = float(t)
+    return latest
+
+
+def _latest(times: Iterable[float | None]) -> float | None:
+    found = [t for t in times if t is not None]
+    return max(found) if found else None
+
+
 def store_last_event(store: Store) -> float | None:
     """The latest event time in the store, from the tail of every events file."""
-    latest: float | None = None
     files = list(store.experiment_event_files())
     for run_id in store.run_ids():
         files.extend(store.run_event_files(run_id))
-    for rel in files:
-        try:
-            tail, length = store.storage.read_tail(rel, 65536)
-        except (OSError, ValueError):
-            continue
-        if length > len(tail):
-            tail = tail[tail.find(b"\n") + 1:]
-        if not tail.endswith(b"\n"):
-            tail = tail[: tail.rfind(b"\n") + 1]
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = parse_lines(tail, rel)
-        for event in parsed:
-            t = event.get("time")
-            if finite(t) and (latest is None or t > latest):
-                latest = float(t)
-    return latest
+    return _latest(file_last_event(store, rel) for rel in files)
 
 
 def source_date_epoch() -> float | None:
@@ -114,7 +124,8 @@ def source_date_epoch() -> float | None:
 
 def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str] = "site",
                theme: str | os.PathLike[str] | None = None, title: str | None = None,
-               progress: Callable[[int, int], None] | None = None) -> BuildResult:
+               progress: Callable[[int, int], None] | None = None,
+               clean: bool = False) -> BuildResult:
     """Build the static site of ``store`` into the folder ``out``.
 
     Args:
@@ -127,6 +138,10 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
             and static files.
         title: the site title (default "Experiments").
         progress: called as ``progress(done, total)`` after each run.
+        clean: ignore the cache of the previous build (``<out>/.trackreport-cache/``)
+            and read every run again. Without it, only runs whose events files
+            changed are read, and unchanged pages are copied from the previous
+            site; the result is the same bytes either way.
 
     Raises:
         BuildError: ``out`` is, is inside, or contains the store; ``out`` is a
@@ -138,9 +153,10 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
     st = store if isinstance(store, Store) else Store(store)
     st.check_format()
     resolved_theme = resolve_theme(theme)
+    previous = Path(os.path.realpath(out))
     with staged_output(st, Path(out)) as staging:
         builder = _Builder(st, staging, resolved_theme, title or DEFAULT_TITLE, progress)
-        builder.build()
+        builder.build(None if clean else previous)
     index = Path(out) / "index.html"
     return BuildResult(experiments=builder.experiment_count, runs=len(builder.summaries),
                        pages=builder.pages, seconds=time.perf_counter() - started,
@@ -165,8 +181,7 @@ class _Builder:
         self.pages = 0
         self.experiment_count = 0
         self.settings = read_experiments(store)
-        self.ctx = SiteContext(settings=self.settings, title=title, version=__version__,
-                               last_event=store_last_event(store))
+        self.ctx = SiteContext(settings=self.settings, title=title, version=__version__)
         self.built_at = source_date_epoch()
 
     def render(self, page: Page) -> None:
@@ -174,49 +189,121 @@ class _Builder:
         self.writer.write(page.path, template.render(page=page))
         self.pages += 1
 
-    def build(self) -> None:
+    def _identities(self, rels: list[str]) -> dict[str, str]:
+        out = {}
+        for rel in rels:
+            try:
+                out[rel] = self.store.storage.identity(rel)
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def _global_key(self) -> str:
+        theme_dirs = [*self.theme.template_dirs, *self.theme.static_dirs]
+        return digest(FORMAT, self.ctx.version, self.ctx.title, self.built_at,
+                      code_identity(), tree_identity(theme_dirs), str(self.theme.name))
+
+    def _copy(self, old: BuildCache, rel: str) -> bool:
+        """Copy folder ``rel`` from the previous site; False when it cannot be."""
+        if old.site is None:
+            return False
+        copied = self.writer.copy_tree(old.site, rel)
+        if copied is None:
+            return False
+        self.pages += sum(1 for p in copied if p.endswith("/index.html"))
+        return True
+
+    def build(self, previous: Path | None = None) -> None:
+        """Write the whole site; reuse what ``previous`` (a site with a cache) still has right."""
         ctx = self.ctx
+        key = self._global_key()
+        old = BuildCache.load(previous, key) if previous is not None else BuildCache(key)
+        new = BuildCache(key)
         self.writer.write(SITE_MARKER, _MARKER_TEXT)
         for name in sorted(self.settings):
             ctx.exp_slug(name)
         run_ids = self.store.run_ids()
         known = set(run_ids)
+        registry_files = self._identities(self.store.registry_event_files())
         self.registry = RegistryPages(
             self.store, ctx.base, self.render,
             lambda rid: f"runs/{run_slug(rid)}/index.html" if rid in known else None,
             self.out)
-        for rel, path in static_files(self.theme):
-            self.writer.write(f"assets/{rel}", path.read_bytes())
-        try:
-            from .assets import write_assets
-        except ImportError:
-            write_assets = None
-        if write_assets is not None:
-            write_assets(self.out / "assets")
+        if not (old.site is not None and self._copy(old, "assets")):
+            for rel, path in static_files(self.theme):
+                self.writer.write(f"assets/{rel}", path.read_bytes())
+            try:
+                from .assets import write_assets
+            except ImportError:
+                write_assets = None
+            if write_assets is not None:
+                write_assets(self.out / "assets")
+        # Which runs are as the previous build saw them (same events files, same sizes).
+        files = {rid: self._identities(self.store.run_event_files(rid)) for rid in run_ids}
+        fresh = {rid for rid in run_ids
+                 if rid in old.runs and old.runs[rid].files == files[rid]
+                 and old.runs[rid].summary is not None}
+        last_events: dict[str, float | None] = {}
+        parents: set[str] = set()
+        for rid in run_ids:
+            if rid in fresh:
+                last_events[rid] = old.runs[rid].last_event
+                parents.update(old.runs[rid].parents)
+            else:
+                last_events[rid] = _latest(file_last_event(self.store, rel) for rel in files[rid])
+        ctx.last_event = _latest([*last_events.values(), *(
+            file_last_event(self.store, rel) for rel in self.store.experiment_event_files())])
+        run_parents = {rid: sorted(self.parent_ids([rid])) for rid in run_ids if rid not in fresh}
+        for found in run_parents.values():
+            parents.update(found)
         total = len(run_ids)
         # Newest first: nested runs start after their parent, so a parent's page is
         # written once its children are known (it lists them).
         done = 0
-        parents = self.parent_ids(run_ids)
         ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
             [r for r in reversed(run_ids) if r in parents]
         for run_id in ordered_ids:
-            try:
-                run = read_run(self.store, run_id)
-            except RunNotFoundError:
-                continue
-            summary = summarize(run)
-            ctx.exp_slug(run.experiment)
+            run = None
+            if run_id in fresh:
+                entry = old.runs[run_id]
+                summary, models = entry.summary, entry.models
+                assert summary is not None  # noqa: S101 - fresh entries have one
+            else:
+                try:
+                    run = read_run(self.store, run_id)
+                except RunNotFoundError:
+                    continue
+                summary, models = summarize(run), list(run.models)
+            ctx.exp_slug(summary.experiment)
             if summary.parent_run_id and summary.parent_run_id != summary.run_id:
                 self.children.setdefault(summary.parent_run_id, []).append(summary)
-            parent = run.parent_run_id
-            self.render(run_page(
-                ctx, self.store, run, summary, children=self.children.get(run.run_id, []),
-                parent_exists=bool(parent) and self.store.storage.exists(
-                    self.store.run_dir(parent)),
-                models=self.registry.run_models(run.run_id, run.models, summary.page),
-                write=self.writer.write))
-            self.writer.write(f"runs/{summary.slug}/data.js", data_script(ctx, run, summary))
+            parent = summary.parent_run_id
+            parent_exists = bool(parent) and self.store.storage.exists(
+                self.store.run_dir(parent))
+            page = summary.page
+            kids = self.children.get(run_id, [])
+            run_models = self.registry.run_models(run_id, models, page)
+            page_key = digest(key, files[run_id], repr(self.settings.get(summary.experiment)),
+                              ctx.exp_page(summary.experiment),
+                              [repr(ctx.run_line(k, page)) for k in kids], parent_exists,
+                              repr(run_models), last_events[run_id])
+            if not (run_id in fresh and old.runs[run_id].page_key == page_key
+                    and self._copy(old, f"runs/{summary.slug}")):
+                if run is None:
+                    try:
+                        run = read_run(self.store, run_id)
+                    except RunNotFoundError:
+                        continue
+                self.render(run_page(ctx, self.store, run, summary, children=kids,
+                                     parent_exists=parent_exists, models=run_models,
+                                     write=self.writer.write,
+                                     last_event=last_events[run_id]))
+                self.writer.write(f"runs/{summary.slug}/data.js",
+                                  data_script(ctx, run, summary))
+            new.runs[run_id] = RunEntry(
+                files=files[run_id], last_event=last_events[run_id],
+                parents=old.runs[run_id].parents if run_id in fresh else run_parents[run_id],
+                models=models, page_key=page_key, summary=summary)
             self.summaries.append(summary)
             del run
             done += 1
@@ -237,12 +324,17 @@ class _Builder:
             view = experiment_view(ctx, name, runs)
             if view.baseline is not None:
                 baselines.add(view.baseline.run_id)
-            self.render(experiment_page(ctx, view))
-            if runs:
-                slug = ctx.exp_slug(name)
-                rows = export_rows(runs)
-                self.writer.write(f"experiments/{slug}/runs.csv", runs_csv(rows))
-                self.writer.write(f"experiments/{slug}/runs.json", runs_json(rows))
+            slug = ctx.exp_slug(name)
+            exp_key = digest(key, repr(self.settings.get(name)), view.path, registry_files,
+                             [(r.run_id, files[r.run_id]) for r in runs])
+            new.experiments[name] = exp_key
+            if not (old.experiments.get(name) == exp_key
+                    and self._copy(old, f"experiments/{slug}")):
+                self.render(experiment_page(ctx, view, _latest(last_events[r.run_id] for r in runs)))
+                if runs:
+                    rows = export_rows(runs)
+                    self.writer.write(f"experiments/{slug}/runs.csv", runs_csv(rows))
+                    self.writer.write(f"experiments/{slug}/runs.json", runs_json(rows))
             cards.append((experiment_card(view), view.last_activity or 0.0))
         self.render(index_page(ctx, cards, self.summaries))
         self.render(compare_page(ctx, self.summaries, sorted(by_experiment), baselines))
@@ -251,6 +343,7 @@ class _Builder:
         rows = export_rows(self.summaries)
         self.writer.write("data/runs.csv", runs_csv(rows))
         self.writer.write("data/runs.json", runs_json(rows))
+        new.save(self.out)
 
     def parent_ids(self, run_ids: list[str]) -> set[str]:
         """Run ids named as a parent at the start of some run's events (first 64 kB read)."""
@@ -264,4 +357,3 @@ class _Builder:
                 found.update(m.decode("ascii", "replace")
                              for m in _PARENT.findall(head))
         return found
-

@@ -44,12 +44,18 @@ class SiteContext:
     exp_slug: SlugRegistry = field(default_factory=lambda: SlugRegistry(slugify))
 
     def base(self, template: str, kind: str, path: str, title: str, heading: str,
-             crumbs: list[tuple[str, str]], extra_scripts: Iterable[str] = ()
-             ) -> dict[str, Any]:
-        """The fields every ``Page`` has, for the page at site path ``path``."""
+             crumbs: list[tuple[str, str]], extra_scripts: Iterable[str] = (),
+             updated: tuple[str, float | None] | None = None) -> dict[str, Any]:
+        """The fields every ``Page`` has, for the page at site path ``path``.
+
+        ``updated``: (words, time) for the footer of a page about one run or
+        experiment (its own last event, so other runs' events leave the page as
+        it was); by default the store's last event.
+        """
         scripts = ["assets/vendor/vega-bundle.js", "assets/charts.js", "assets/table.js",
                    *extra_scripts]
-        last = fmt.date_time(self.last_event)
+        words, when = updated or ("Store last updated", self.last_event)
+        last = fmt.date_time(when)
         return dict(
             template=template, kind=kind, path=path,
             title=f"{title} · {self.title}" if title != self.title else title,
@@ -60,7 +66,7 @@ class SiteContext:
             scripts=[relative(s, path) for s in scripts],
             csp=CSP,
             breadcrumbs=[Link(text, relative(url, path) if url else "") for text, url in crumbs],
-            last_event=last,
+            last_event=last, last_event_words=words,
             generator=f"trackreport {self.version}",
         )
 

@@ -70,8 +70,12 @@ def experiment_view(ctx: SiteContext, name: str, runs: list[RunSummary]) -> Expe
         sentences=headline(runs, ranking, baseline, info, tie_info))
 
 
-def experiment_page(ctx: SiteContext, view: ExperimentView) -> ExperimentPage:
-    """The page of one experiment: which run is best, and why."""
+def experiment_page(ctx: SiteContext, view: ExperimentView,
+                    last_event: float | None) -> ExperimentPage:
+    """The page of one experiment: which run is best, and why.
+
+    ``last_event``: the latest event of its runs (the footer).
+    """
     name, exp, path, runs = view.name, view.exp, view.path, view.runs
     ranking, info, tie_info = view.ranking, view.info, view.tie_info
     key = ranking.key
@@ -125,7 +129,8 @@ def experiment_page(ctx: SiteContext, view: ExperimentView) -> ExperimentPage:
             meanings.append(Fact(m.label, k, detail=words))
     page = ExperimentPage(
         **ctx.base("experiment.html", "experiment", path, name, name,
-                    [("All experiments", "index.html"), (name, "")]),
+                    [("All experiments", "index.html"), (name, "")],
+                    updated=("Experiment last updated", last_event)),
         name=name, description=render_markdown(exp.description) if exp.description
         else render_markdown(""),
         highlights=sentences, facts=facts,

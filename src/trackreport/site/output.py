@@ -151,6 +151,37 @@ class SiteWriter:
         with open(path, "xb") as fh:  # exclusive: never through an existing file or link
             fh.write(data)
 
+    def copy_tree(self, old_site: Path, rel: str) -> list[str] | None:
+        """Copy the folder ``rel`` of a previous site (hard links where possible).
+
+        Returns the site paths copied, or None (nothing copied) when the folder
+        is missing or holds anything but regular files and folders.
+        """
+        source = old_site.joinpath(*rel.split("/"))
+        found: list[tuple[str, str]] = []
+        if source.is_symlink() or not source.is_dir():
+            return None
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames.sort()
+            for name in dirnames:
+                if os.path.islink(os.path.join(dirpath, name)):
+                    return None
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    return None
+                sub = os.path.relpath(path, source).replace(os.sep, "/")
+                found.append((f"{rel}/{sub}", path))
+        for site_path, path in found:
+            self._claim(site_path)
+            target = self.root.joinpath(*site_path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+        return [site_path for site_path, _ in found]
+
     @property
     def count(self) -> int:
         """Number of files written."""

@@ -27,7 +27,7 @@ COMPARE_POINTS = 300
 
 def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
              children: list[RunSummary], parent_exists: bool, models: list[RunModel],
-             write: Callable[[str, bytes | str], None]) -> RunPage:
+             write: Callable[[str, bytes | str], None], last_event: float | None) -> RunPage:
     """The page of one run; its artifact files and previews go through ``write``."""
     path = summary.page
     exp = ctx.settings.get(run.experiment)
@@ -142,7 +142,8 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
     # environment
     env_facts, packages, command = environment(run.context)
     page = RunPage(
-        **ctx.base("run.html", "run", path, run.name, run.name, crumbs),
+        **ctx.base("run.html", "run", path, run.name, run.name, crumbs,
+                   updated=("Run last updated", last_event)),
         run_id=run.run_id, name=run.name, status=run.status,
         status_text=STATUS_TEXT.get(run.status, run.status.title()),
         status_note=STATUS_NOTE.get(run.status, ""),
