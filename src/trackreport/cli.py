@@ -279,6 +279,32 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
                f"in {result.seconds:.1f} s -> {shown}")
 
 
+@cli.command("serve")
+@store_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default is this machine only).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to build into (default: a temporary folder removed on exit).")
+@click.option("--theme", default=None, metavar="NAME|PATH", help="As for build.")
+@click.option("--title", default=None, help="Site title (default: Experiments).")
+def serve_cmd(store: Path, port: int, host: str, out: Path | None, theme: str | None,
+              title: str | None) -> None:
+    """Build the site, serve it, and rebuild it whenever the store changes.
+
+    Open pages reload themselves after each rebuild. Ctrl-C stops.
+    """
+    from .site.serve import serve
+
+    status = serve(store, out, host=host, port=port, theme=theme, title=title,
+                   echo=lambda line: click.echo(line))
+    # Stopped and cleaned up: leave now (tearing down pandas & co. costs seconds).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def _under_cwd(path: Path) -> bool:
     try:
         path.resolve().relative_to(Path.cwd().resolve())
