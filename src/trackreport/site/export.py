@@ -10,7 +10,7 @@ import json
 import math
 from typing import Any
 
-from ..frames import RUN_COLUMNS
+from ..rows import RUN_COLUMNS
 from . import format as fmt
 from .csvsafe import formula_safe
 from .summaries import RunSummary

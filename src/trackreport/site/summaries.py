@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..frames import run_row
 from ..records import Run
+from ..rows import run_row
 from . import format as fmt
 from .urls import run_slug
 
