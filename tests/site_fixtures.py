@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 
 import trackreport as tr
+from trackreport.site.cache import CACHE_DIR
 
 XSS = "</script><img src=x onerror=alert(1)>"
 SVG_XSS = '"><svg onload=alert(1)>'
@@ -166,7 +167,8 @@ class Built:
 def site_files(site: Path) -> dict[str, bytes]:
     """Every file of a built site by relative path."""
     return {p.relative_to(site).as_posix(): p.read_bytes()
-            for p in sorted(site.rglob("*")) if p.is_file()}
+            for p in sorted(site.rglob("*"))
+            if p.is_file() and CACHE_DIR not in p.relative_to(site).parts}
 
 
 def make_store_in_subprocess(store: Path, outside: Path) -> dict[str, object]:

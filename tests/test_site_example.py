@@ -15,7 +15,8 @@ SRC = str(ROOT / "src")
 
 def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and ".trackreport-cache" not in p.relative_to(root).parts}
 
 
 def test_site_example_rebuilds_byte_for_byte(tmp_path: Path) -> None:

@@ -280,14 +280,18 @@ def check_cmd(store: Path) -> None:
 @click.option("--theme", default=None, metavar="NAME|PATH",
               help="'default' or a theme folder overriding any of the default templates.")
 @click.option("--title", default=None, help="Site title (default: Experiments).")
-def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> None:
-    """Build the static report site from the store."""
+@click.option("--clean", is_flag=True,
+              help="Rebuild everything (ignore the cache in <out>/.trackreport-cache/).")
+def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
+              clean: bool) -> None:
+    """Build the static report site from the store (only what changed since the last build)."""
     from .site.build import build_site
 
     open_store(store)
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = build_site(store, out, theme=theme, title=title, progress=progress)
+        result = build_site(store, out, theme=theme, title=title, progress=progress,
+                            clean=clean)
     except OSError as exc:  # a disk that fills up or goes away mid-build
         raise click.ClickException(
             f"cannot build the site into {str(out)!r}: {exc.strerror or exc}") from None
@@ -299,6 +303,32 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None) -> N
     click.echo(f"Built {result.experiments} experiment{'s' if result.experiments != 1 else ''}, "
                f"{result.runs} run{'s' if result.runs != 1 else ''}, {result.pages} pages "
                f"in {result.seconds:.1f} s -> {shown}")
+
+
+@cli.command("serve")
+@store_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default is this machine only).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to build into (default: a temporary folder removed on exit).")
+@click.option("--theme", default=None, metavar="NAME|PATH", help="As for build.")
+@click.option("--title", default=None, help="Site title (default: Experiments).")
+def serve_cmd(store: Path, port: int, host: str, out: Path | None, theme: str | None,
+              title: str | None) -> None:
+    """Build the site, serve it, and rebuild it whenever the store changes.
+
+    Open pages reload themselves after each rebuild. Ctrl-C stops.
+    """
+    from .site.serve import serve
+
+    status = serve(store, out, host=host, port=port, theme=theme, title=title,
+                   echo=lambda line: click.echo(line))
+    # Stopped and cleaned up: leave now (tearing down pandas & co. costs seconds).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _under_cwd(path: Path) -> bool:

@@ -235,6 +235,14 @@ class LocalStorage:
         """Size in bytes of the regular file ``rel``."""
         return os.stat(self._regular(rel)).st_size
 
+    def identity(self, rel: str) -> str:
+        """What changes when file ``rel`` changes: its size and modification time.
+
+        Build caches compare identities to notice an append (object stores: the ETag).
+        """
+        st = os.stat(self._regular(rel))
+        return f"{st.st_size}:{st.st_mtime_ns}"
+
     # reading -------------------------------------------------------------
     def read_bytes(self, rel: str, limit: int | None = None) -> bytes:
         """The bytes of file ``rel`` (at most ``limit``), never from outside the store.

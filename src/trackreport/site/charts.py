@@ -18,6 +18,7 @@ import functools
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -572,12 +573,8 @@ def _is_missing(value: Any) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    try:
-        import pandas as pd
-
-        return value is pd.NA or value is pd.NaT
-    except ImportError:  # pragma: no cover
-        return False
+    pd = sys.modules.get("pandas")  # pandas values come only from a caller that loaded it
+    return pd is not None and (value is pd.NA or value is pd.NaT)
 
 
 def _axis_name(column: str) -> str:

@@ -119,3 +119,71 @@ def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
         raise BuildError(f"cannot replace the site at {str(out)!r}: {_reason(exc)}") from None
     if moved:
         _remove(old)
+
+
+class SiteWriter:
+    """Writes files under the output folder, never outside it, never one path twice."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._seen: dict[str, str] = {}
+
+    def _claim(self, rel: str) -> None:
+        key = rel.lower()  # also distinct on case-insensitive disks
+        if key in self._seen:
+            raise BuildError(
+                f"two files of the site would be written to {rel!r} "
+                f"(first {self._seen[key]!r}); this is a bug in the name mapping"
+            )
+        self._seen[key] = rel
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        """Write ``data`` at site path ``rel`` (POSIX, relative); refuse a second write."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        parts = rel.split("/")
+        if (not rel or rel.startswith("/") or "\\" in rel or "\x00" in rel
+                or any(p in ("", ".", "..") for p in parts)):
+            raise BuildError(f"refusing to write {rel!r}: not a plain path inside the site")
+        self._claim(rel)
+        path = self.root.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as fh:  # exclusive: never through an existing file or link
+            fh.write(data)
+
+    def copy_tree(self, old_site: Path, rel: str) -> list[str] | None:
+        """Copy the folder ``rel`` of a previous site (hard links where possible).
+
+        Returns the site paths copied, or None (nothing copied) when the folder
+        is missing or holds anything but regular files and folders.
+        """
+        source = old_site.joinpath(*rel.split("/"))
+        found: list[tuple[str, str]] = []
+        if source.is_symlink() or not source.is_dir():
+            return None
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames.sort()
+            for name in dirnames:
+                if os.path.islink(os.path.join(dirpath, name)):
+                    return None
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    return None
+                sub = os.path.relpath(path, source).replace(os.sep, "/")
+                found.append((f"{rel}/{sub}", path))
+        for site_path, path in found:
+            self._claim(site_path)
+            target = self.root.joinpath(*site_path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+        return [site_path for site_path, _ in found]
+
+    @property
+    def count(self) -> int:
+        """Number of files written."""
+        return len(self._seen)
+

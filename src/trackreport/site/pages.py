@@ -334,7 +334,9 @@ class Page:
     scripts: list[str] = doc("Relative URLs of scripts, in order (no inline script exists).")
     csp: str = doc("The Content-Security-Policy meta value.")
     breadcrumbs: list[Link] = doc("All experiments › experiment › run; the last has no URL.")
-    last_event: str = doc("The store's last event time, UTC ('' for an empty store).")
+    last_event: str = doc("The last event time of what the page shows (the store; one run's or "
+                          "experiment's events on their pages), UTC ('' for none).")
+    last_event_words: str = doc("What last_event is the time of, e.g. 'Store last updated'.")
     generator: str = doc("'trackreport' and its version, for the footer.")
 
 

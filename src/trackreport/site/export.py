@@ -1,0 +1,83 @@
+"""Runs as CSV and JSON (``data/runs.*``, ``experiments/<slug>/runs.*``) with the
+columns of ``load_runs``: times ISO 8601 UTC, non-finite numbers as words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from ..rows import RUN_COLUMNS
+from . import format as fmt
+from .csvsafe import formula_safe
+from .summaries import RunSummary
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return fmt.param(value)
+    if isinstance(value, (dict, list, tuple, bool)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str) \
+            if not isinstance(value, bool) else str(value)
+    return str(value)
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    seen = {k for row in rows for k in row}
+    prefixes = ("params.", "metrics.", "tags.")
+    rest = sorted((c for c in seen if c not in RUN_COLUMNS),
+                  key=lambda c: (next((i for i, p in enumerate(prefixes) if c.startswith(p)),
+                                      len(prefixes)), c))
+    return list(RUN_COLUMNS) + rest
+
+
+def _export(column: str, value: Any) -> Any:
+    if column in ("start_time", "end_time"):
+        return fmt.iso(value) or None
+    if isinstance(value, float) and not math.isfinite(value):
+        return fmt.param(value)
+    return value
+
+
+def runs_csv(rows: list[dict[str, Any]]) -> str:
+    """Runs as CSV with the columns of ``load_runs``; times ISO 8601 UTC, duration in seconds.
+
+    Cells a spreadsheet would run as a formula get a leading ``'`` (see ``csvsafe``).
+    """
+    columns = _columns(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([formula_safe(c) for c in columns])
+    for row in rows:
+        writer.writerow([formula_safe(_cell(_export(c, row.get(c)))) for c in columns])
+    return buffer.getvalue()
+
+
+def runs_json(rows: list[dict[str, Any]]) -> str:
+    """Runs as a JSON array of objects (one per line), non-finite numbers as strings."""
+    columns = _columns(rows)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return fmt.param(value)
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    lines = [json.dumps({c: clean(_export(c, row.get(c))) for c in columns},
+                        ensure_ascii=False, allow_nan=False, default=str)
+             for row in rows]
+    text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def export_rows(summaries: list[RunSummary]) -> list[dict[str, Any]]:
+    """The ``load_runs`` rows of ``summaries``, oldest first."""
+    return [r.row for r in sorted(summaries, key=lambda r: (r.start or 0.0, r.run_id))]

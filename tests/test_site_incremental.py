@@ -1,0 +1,156 @@
+"""Incremental builds: the cache in <out>/.trackreport-cache/ gives the same bytes as a clean build.
+
+Each step changes the store from another process (a real writer), then builds
+the same output folder again (incremental) and a new folder with ``clean=True``;
+the two sites must be identical, file for file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from site_fixtures import site_files
+from trackreport.site import build as build_mod
+from trackreport.site.build import build_site
+from trackreport.site.cache import CACHE_DIR
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+
+
+def log(store: Path, code: str) -> str:
+    """Run ``code`` in a fresh interpreter with ``tr`` imported and the store set; its stdout."""
+    script = "import trackreport as tr\ntr.set_store(STORE)\n" + textwrap.dedent(code)
+    env = {**os.environ, "PYTHONPATH": SRC, "TRACKREPORT_CAPTURE": "0"}
+    proc = subprocess.run([sys.executable, "-c", f"STORE = {str(store)!r}\n" + script],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    root = tmp_path / "store"
+    (tmp_path / "weights.txt").write_text("w=1\n")
+    out = log(root, f"""
+        tr.set_experiment("alpha", primary_metric="acc", goal="max", description="First")
+        ids = []
+        with tr.start_run(name="parent") as p:
+            tr.log_param("lr", 0.1)
+            for s in range(5):
+                tr.log_metric("acc", 0.5 + s / 20, step=s)
+            with tr.start_run(name="child", nested=True) as c:
+                tr.log_metric("acc", 0.7)
+            tr.log_artifact({str(tmp_path / "weights.txt")!r}, artifact_path="model")
+        tr.set_experiment("beta")
+        with tr.start_run(name="other", tags={{"baseline": "true"}}) as o:
+            tr.log_metric("loss", 1.0, step=0)
+            tr.log_metric("loss", 0.5, step=1)
+            tr.log_model({{"weights": [1, 2]}}, "model")
+        mv = tr.register_model(f"runs:/{{o.id}}/model", "scorer")
+        print(p.id, c.id, o.id)
+    """)
+    parent, child, other = out.split()
+    return root, {"parent": parent, "child": child, "other": other}
+
+
+def assert_incremental_equals_clean(store: Path, tmp_path: Path, label: str) -> None:
+    inc = tmp_path / "inc"
+    build_site(store, inc)
+    clean = tmp_path / f"clean-{label}"
+    build_site(store, clean, clean=True)
+    got, want = site_files(inc), site_files(clean)
+    assert sorted(got) == sorted(want), (label, sorted(set(got) ^ set(want))[:5])
+    differing = [name for name in want if want[name] != got[name]]
+    assert differing == [], (label, differing[:5])
+    assert (inc / CACHE_DIR / "cache.json").is_file()
+    shutil.rmtree(clean)
+
+
+def test_incremental_equals_clean_through_every_kind_of_change(
+        store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    root, ids = store
+    build_site(root, tmp_path / "inc")
+    assert_incremental_equals_clean(root, tmp_path, "unchanged")
+    log(root, f"""
+        with tr.start_run(run_id={ids['parent']!r}):
+            tr.log_metric("acc", 0.99, step=9)
+    """)
+    assert_incremental_equals_clean(root, tmp_path, "append")
+    log(root, """
+        tr.set_experiment("alpha")
+        with tr.start_run(name="new-run"):
+            tr.log_metric("acc", 0.6, step=0)
+            tr.log_metric("acc", 0.8, step=1)
+    """)
+    assert_incremental_equals_clean(root, tmp_path, "new run")
+    (tmp_path / "notes.md").write_text("# results\n")
+    log(root, f"""
+        with tr.start_run(run_id={ids['other']!r}):
+            tr.log_artifact({str(tmp_path / "notes.md")!r})
+    """)
+    assert_incremental_equals_clean(root, tmp_path, "new artifact")
+    shutil.rmtree(root / "runs" / ids["child"])
+    assert_incremental_equals_clean(root, tmp_path, "removed run")
+    log(root, 'tr.set_experiment("beta", description="Now described", primary_metric="loss")')
+    assert_incremental_equals_clean(root, tmp_path, "experiment setting")
+    log(root, 'tr.set_model_alias("scorer", "champion", 1)')
+    assert_incremental_equals_clean(root, tmp_path, "registry")
+
+
+def test_only_changed_runs_are_read_again(store: tuple[Path, dict[str, str]], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root, ids = store
+    out = tmp_path / "site"
+    build_site(root, out)
+    log(root, """
+        tr.set_experiment("beta")
+        with tr.start_run(name="newest") as r:
+            tr.log_metric("loss", 0.25)
+        print(r.id)
+    """)
+    read: list[str] = []
+    real = build_mod.read_run
+
+    def counting(store_: object, run_id: str) -> object:
+        read.append(run_id)
+        return real(store_, run_id)
+
+    monkeypatch.setattr(build_mod, "read_run", counting)
+    before = {p: os.stat(out / p).st_ino for p in site_files(out)}
+    build_site(root, out)
+    assert len(read) == 1 and read[0] not in ids.values()
+    after = {p: os.stat(out / p).st_ino for p in site_files(out)}
+    rewritten = sorted(p for p in after if before.get(p) != after[p])
+    # the new run's folder, its experiment, the index, compare, models and data: nothing else
+    assert not [p for p in rewritten if p.startswith(("runs/" + ids["parent"],
+                                                      "runs/" + ids["other"], "assets/"))]
+    assert not [p for p in rewritten if p.startswith("experiments/alpha")], rewritten
+    assert "index.html" in rewritten and "data/runs.csv" in rewritten
+    read.clear()
+    build_site(root, out, clean=True)
+    assert len(read) == 4
+
+
+def test_cli_clean_flag_and_a_corrupt_cache(store: tuple[Path, dict[str, str]],
+                                            tmp_path: Path) -> None:
+    root, _ = store
+    out = tmp_path / "site"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    for extra in ([], ["--clean"]):
+        proc = subprocess.run([sys.executable, "-m", "trackreport", "build", "--store", str(root),
+                               "--out", str(out), *extra], capture_output=True, text=True,
+                              env=env, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("Built 2 experiments, 3 runs")
+    (out / CACHE_DIR / "cache.json").write_text("{not json")
+    (out / CACHE_DIR / "values.bin").write_bytes(b"\x00")
+    build_site(root, out)
+    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
+                                         .index_path.parent)
