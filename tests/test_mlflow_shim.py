@@ -57,7 +57,7 @@ def _same_metrics(key: str, expected: list[list[float]], actual: list[list[float
     exp_values = [v for _, v in expected]
     act_values = [v for _, v in actual]
     assert len(act_values) == len(exp_values), (key, expected, actual)
-    for e, a in zip(exp_values, act_values):
+    for e, a in zip(exp_values, act_values, strict=False):
         assert (math.isnan(e) and math.isnan(a)) or math.isclose(e, a, rel_tol=1e-9), (key, e, a)
     exp_steps = [s for s, _ in expected]
     if len(exp_steps) > 1 and not any(exp_steps):

@@ -3,8 +3,8 @@
 import mlflow
 import mlflow.sklearn
 from sklearn.datasets import load_iris
-from sklearn.model_selection import GridSearchCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 
 mlflow.set_experiment("iris-grid")
 mlflow.sklearn.autolog(max_tuning_runs=3, log_models=True)

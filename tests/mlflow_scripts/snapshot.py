@@ -59,7 +59,7 @@ def from_trackreport(store: str) -> list[dict[str, Any]]:
             "params": {k: v if isinstance(v, str) else str(v)
                        for k, v in sorted(rec.params.items())},
             "tags": {k: v for k, v in rec.tags.items() if not k.startswith("mlflow.")},
-            "metrics": {k: [[s, v] for s, v in zip(m.steps, m.values)]
+            "metrics": {k: [[s, v] for s, v in zip(m.steps, m.values, strict=False)]
                         for k, m in sorted(rec.metrics.items())},
         })
     return finish(runs, ids)

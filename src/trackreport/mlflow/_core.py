@@ -153,7 +153,7 @@ def param_text(value: Any) -> str:
 
 
 def _ms(t: float | None) -> int | None:
-    return None if t is None else int(round(t * 1000))
+    return None if t is None else round(t * 1000)
 
 
 def system_tags(rec: RunRecord) -> dict[str, str]:

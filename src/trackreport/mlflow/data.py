@@ -21,7 +21,7 @@ class Dataset:
         self.source = source
         signature, _ = describe_input(data)
         self.schema = signature
-        self.num_rows = int(len(data)) if hasattr(data, "__len__") else None
+        self.num_rows = len(data) if hasattr(data, "__len__") else None
         self.digest = digest or _digest(data)
 
     @property

@@ -135,8 +135,8 @@ class MlflowClient:
         series = _core.record(run_id).metrics.get(key)
         if series is None:
             return []
-        return [entities.Metric(key, v, int(round(t * 1000)), s)
-                for s, v, t in zip(series.steps, series.values, series.times)]
+        return [entities.Metric(key, v, round(t * 1000), s)
+                for s, v, t in zip(series.steps, series.values, series.times, strict=False)]
 
     @translated
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None
