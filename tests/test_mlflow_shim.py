@@ -159,3 +159,24 @@ def test_the_shim_never_shadows_mlflow_outside_run(tmp_path: Path) -> None:
                           "print(any(m.startswith('trackreport.mlflow') for m in sys.modules))"],
                          env=_env(), capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
+
+
+def test_sigterm_reaches_the_program_and_its_run_ends_killed(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    script = tmp_path / "long.py"
+    script.write_text("import time, mlflow\n"
+                      "mlflow.start_run(run_name='long')\n"
+                      "mlflow.log_metric('m', 1.0, step=0)\n"
+                      "print('ready', flush=True)\n"
+                      "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "trackreport", "run", "--store",
+                             str(tmp_path / "s"), "--", sys.executable, str(script)],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    runs = from_trackreport(str(tmp_path / "s"))
+    assert [(r["name"], r["status"]) for r in runs] == [("long", "KILLED")]

@@ -39,8 +39,10 @@ def run_program(command: list[str], store: str | os.PathLike[str],
     except PermissionError:
         raise TrackreportError(f"command is not executable: {command[0]}") from None
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the program gets Ctrl-C itself
+    previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: proc.terminate())
     try:
         code = proc.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     return 128 - code if code < 0 else code

@@ -37,10 +37,11 @@ class ActiveRun:
     def info(self) -> entities.RunInfo:
         """The run's id, name, experiment id, status, times (ms) and artifact URI."""
         run = self._run
+        if run.status != "RUNNING":  # ended: the stored record has the true times
+            return _core.to_entity(_core.record(run.id)).info
         return entities.RunInfo(
             run_id=run.id, experiment_id=_core.experiment_id(run.experiment),
-            run_name=run.name, status=run.status, start_time=self._start_ms,
-            end_time=None if run.status == "RUNNING" else int(time.time() * 1000),
+            run_name=run.name, status=run.status, start_time=self._start_ms, end_time=None,
             artifact_uri=_core.artifact_uri(run.store, run.id))
 
     @property
