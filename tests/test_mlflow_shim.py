@@ -84,6 +84,9 @@ def test_script_records_what_mlflow_records(name: str, tmp_path: Path) -> None:
         assert run["tags"] == {k: names.get(v, v) for k, v in exp_run["tags"].items()}
         assert sorted(run["metrics"]) == sorted(exp_run["metrics"])
         for key, values in exp_run["metrics"].items():
+            if key.endswith("_time"):  # cv_results_ timings differ from run to run
+                assert len(run["metrics"][key]) == len(values), key
+                continue
             _same_metrics(key, values, run["metrics"][key])
 
 

@@ -10,7 +10,8 @@ estimator has ``predict_proba``; regressors: ``training_score``, MSE, RMSE, MAE,
 R²), and the fitted model under ``model``. ``GridSearchCV`` /
 ``RandomizedSearchCV`` also log ``best_<param>`` params, ``best_cv_score``, the
 best estimator under ``best_estimator``, and one child run per best candidate
-(``max_tuning_runs``, default 5) with its params and ``cv_results_`` metrics.
+(``max_tuning_runs``, default 5) with the candidate's full params and its
+``cv_results_`` means, deviations and rank (not the per-split values).
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def _logged_fit(original: Any, est: Any, args: tuple[Any, ...], kwargs: dict[str
     own = fluent.active_run() is None
     run = _fluent._active()
     try:
-        run.log_params(_params(est.get_params(deep=True)))
+        search = hasattr(est, "param_grid") or hasattr(est, "param_distributions")
+        run.log_params(_params(est.get_params(deep=not search)))
         run.set_tags({"estimator_name": type(est).__name__,
                       "estimator_class": f"{type(est).__module__}.{type(est).__qualname__}"})
         result = original(est, *args, **kwargs)
@@ -192,11 +194,18 @@ def _log_search(run: Any, search: Any) -> None:
     order = sorted(range(len(ranks)), key=lambda i: (ranks[i], i))
     if limit is not None:
         order = order[:limit]
-    numeric = [k for k in results if k != "params" and not k.startswith("param_")]
+    from sklearn.base import clone
+
+    base = search.estimator
+    numeric = [k for k in results if k != "params" and not k.startswith(("param_", "split"))]
     for i in order:
         with fluent.start_run(nested=True, parent_run_id=run.id,
                               experiment=run.experiment) as child:
-            child.log_params(_params(results["params"][i]))
+            candidate = clone(base).set_params(**results["params"][i])
+            child.log_params(_params(candidate.get_params(deep=True)))
+            child.set_tags({"estimator_name": type(base).__name__,
+                            "estimator_class": f"{type(base).__module__}."
+                                               f"{type(base).__qualname__}"})
             values = {}
             for key in numeric:
                 try:
