@@ -446,6 +446,22 @@ def publish_gh_pages_cmd(store: Path, remote: str, branch: str, message: str | N
                f"{where}")
 
 
+@cli.command("run", context_settings={"ignore_unknown_options": True,
+                                      "allow_interspersed_args": False})
+@store_option
+@click.option("--experiment", "-e", default=None,
+              help="Experiment of the program's runs (as MLFLOW_EXPERIMENT_NAME).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run_cmd(store: Path, experiment: str | None, command: tuple[str, ...]) -> None:
+    """Run an unmodified MLflow program: `import mlflow` logs into the store.
+
+    Example: trackreport run --store runs -- python train.py --alpha 0.5
+    """
+    from .shim import run_program
+
+    sys.exit(run_program(list(command), store, experiment))
+
+
 @cli.group("models", cls=TrackreportGroup)
 def models_group() -> None:
     """The model registry: list, show, register, alias."""

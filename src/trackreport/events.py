@@ -26,6 +26,7 @@ TAGS = "tags"
 ARTIFACT = "artifact"
 MODEL = "model"
 NOTE = "note"
+DATASET = "dataset"
 EXPERIMENT = "experiment"
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}

@@ -36,7 +36,7 @@ from .store import Store, check_run_id, is_run_id
 
 KNOWN_RUN_EVENTS = frozenset({
     events.OPEN, events.RUN_START, events.RUN_RESUME, events.RUN_END, events.PARAMS,
-    events.METRICS, events.TAGS, events.ARTIFACT, events.MODEL, events.NOTE,
+    events.METRICS, events.TAGS, events.ARTIFACT, events.MODEL, events.NOTE, events.DATASET,
 })
 
 
@@ -285,6 +285,8 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
                     image=event["image"] if isinstance(event.get("image"), dict) else None)
         elif kind == events.MODEL:
             run.models.append({k: v for k, v in event.items() if k != "type"})
+        elif kind == events.DATASET:
+            run.datasets.append({k: v for k, v in event.items() if k != "type"})
         elif kind == events.RUN_START:
             if run.start_time is None or (t is not None and t < run.start_time):
                 run.start_time = t

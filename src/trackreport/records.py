@@ -84,6 +84,9 @@ class Run:
     notes: list[NoteRecord] = field(default_factory=list)
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    """Datasets the run used (``log_input``): name, digest, source_type, source,
+    schema ({"columns": [{"name", "dtype"}]} or {"shape", "dtype"}), rows, context."""
     last_event_time: float | None = None
     problems: ReadProblems = field(default_factory=ReadProblems)
 
