@@ -238,10 +238,14 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
                 run.parent_run_id = event.get("parent_run_id")
                 context = event.get("context")
                 run.context = context if isinstance(context, dict) else {}
+                origin = event.get("imported_from")
+                run.imported_from = origin if isinstance(origin, dict) else None
             open_files[index] = True
         elif kind == events.RUN_RESUME:
             open_files[index] = True
         elif kind == events.RUN_END:
+            if event.get("imported"):  # an imported status closes the run in every file
+                open_files = dict.fromkeys(open_files, False)
             open_files[index] = False
             last_end = event
         elif kind != events.OPEN:

@@ -84,6 +84,8 @@ class Run:
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     last_event_time: float | None = None
+    imported_from: dict[str, Any] | None = None
+    """Where an imported run came from: {"system": "mlflow", "run_id", "experiment_id"}."""
     problems: ReadProblems = field(default_factory=ReadProblems)
 
     @property
