@@ -213,9 +213,11 @@ class _Importer:
         evts += self._metrics(r, old)
         end = self._end(r, old)
         files = self._artifacts(r, our_id, old, logged)
+        stamp = _seconds(r.end_time) or start
+        for event in files:  # logged during the run: stamped with its end, not the file's mtime
+            event["time"] = stamp
         evts += files
         if end is not None:
-            end["time"] = max(end["time"], *(e["time"] for e in evts)) if evts else end["time"]
             evts.append(end)
         if not evts:
             return
@@ -367,7 +369,6 @@ class _Importer:
                 except (TrackreportError, OSError, ValueError):
                     self.report.skipped["artifacts that could not be copied"] += 1
                     continue
-                event["time"] = local.stat().st_mtime
                 have.add(rel)
                 out.append(event)
                 self.report.imported["artifacts"] += 1
