@@ -24,6 +24,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3.x refuses file stores otherwise
 HERE = Path(__file__).resolve().parent / "mlflow"
 T0 = 1_780_000_000_000  # ms: fixed metric timestamps
 

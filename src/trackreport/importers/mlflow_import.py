@@ -112,6 +112,7 @@ class _Importer:
         self.existing: dict[str, str] = {}  # MLflow run id -> our run id
         self.ids: dict[str, str] = {}  # every MLflow run id of this import -> our run id
         self.model_paths: dict[str, tuple[str, str]] = {}  # logged model id -> (run, path)
+        self._exp_file: EventFile | None = None
 
     # the whole import ---------------------------------------------------------------
     def run(self) -> ImportReport:
@@ -156,6 +157,8 @@ class _Importer:
                 done += 1
                 if self.progress is not None:
                     self.progress(done, total)
+        if self._exp_file is not None:
+            self._close(self._exp_file)
         self._registry()
         return self.report
 
@@ -165,13 +168,14 @@ class _Importer:
         old = known.get(name)
         if old is not None and (not description or old.description == description):
             return
-        file = EventFile(self.store.storage, "experiments", self.writer)
+        if self._exp_file is None:
+            self._exp_file = EventFile(self.store.storage, "experiments", self.writer)
+        file = self._exp_file
         event: dict[str, Any] = {"type": events.EXPERIMENT, "name": name,
                                  "time": _seconds(exp.creation_time) or time.time()}
         if description:
             event["description"] = description
         file.add(event)
-        self._close(file)
         if old is None:
             self.report.imported["experiments"] += 1
 
