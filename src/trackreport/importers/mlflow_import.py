@@ -293,6 +293,8 @@ class _Importer:
         if status == "RUNNING" or (old is not None and old.status == status):
             return None
         end = _seconds(r.end_time) or _seconds(r.start_time) or 0.0
+        if old is not None and old.end_time is not None and end <= old.end_time:
+            end = old.end_time + 0.001  # a changed status must come after the one it replaces
         return {"type": events.RUN_END, "time": end, "status": status, "error": None,
                 "imported": True}
 
