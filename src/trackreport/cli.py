@@ -339,7 +339,7 @@ def _under_cwd(path: Path) -> bool:
     return True
 
 
-def _progress_bar() -> Callable[[int, int], None]:
+def _progress_bar(label: str = "Building") -> Callable[[int, int], None]:
     state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
@@ -349,7 +349,7 @@ def _progress_bar() -> Callable[[int, int], None]:
                 bar.__exit__(None, None, None)
             return
         if "bar" not in state:
-            state["bar"] = click.progressbar(length=max(total, 1), label="Building",
+            state["bar"] = click.progressbar(length=max(total, 1), label=label,
                                              file=sys.stderr)
             state["bar"].__enter__()
             state["done"] = 0
@@ -460,6 +460,34 @@ def run_cmd(store: Path, experiment: str | None, command: tuple[str, ...]) -> No
     from .shim import run_program
 
     sys.exit(run_program(list(command), store, experiment))
+
+
+@cli.group("import", cls=TrackreportGroup)
+def import_group() -> None:
+    """Import runs from another tracker (MLflow)."""
+
+
+@import_group.command("mlflow")
+@click.argument("source")
+@store_option
+@click.option("--experiment", "-e", "experiments", multiple=True, metavar="NAME",
+              help="Import only this MLflow experiment (repeatable).")
+def import_mlflow_cmd(source: str, store: Path, experiments: tuple[str, ...]) -> None:
+    """Import an MLflow file store (mlruns/) or SQLite database (sqlite:///mlflow.db).
+
+    Importing again adds only what is new.
+    """
+    from .importers.mlflow_import import import_mlflow
+
+    progress = (_progress_bar("Importing") if sys.stderr.isatty() and not os.environ.get("CI")
+                else None)
+    try:
+        report = import_mlflow(source, Store(os.path.abspath(store)), experiments or None,
+                               progress=progress)
+    finally:
+        if progress is not None:
+            progress(-1, -1)
+    click.echo(report.summary())
 
 
 @cli.group("models", cls=TrackreportGroup)

@@ -227,6 +227,18 @@ def parse_runs_uri(uri: str) -> tuple[str, str]:
     return run_id, path
 
 
+def imported_run_id(store: Store, run_id: str) -> str:
+    """``run_id``, or the run imported from another tracker's run of that id (MLflow's)."""
+    if store.storage.exists(store.run_dir(run_id)):
+        return run_id
+    from .reader import iter_runs
+
+    for run in iter_runs(store, metrics=False):
+        if run.imported_from and run.imported_from.get("run_id") == run_id:
+            return run.run_id
+    return run_id
+
+
 def read_model_json(store: Store, run_id: str, path: str) -> dict[str, Any]:
     """The ``model.json`` of the model at ``runs:/<run_id>/<path>`` (never loads the model)."""
     if not store.storage.exists(store.run_dir(run_id)):
@@ -244,7 +256,11 @@ def read_model_json(store: Store, run_id: str, path: str) -> dict[str, Any]:
 
 def load_from_run(store: Store, run_id: str, path: str,
                   trusted: Sequence[str] | None = None) -> Any:
-    """Load the model saved at ``runs:/<run_id>/<path>`` (see ``load_model``)."""
+    """Load the model saved at ``runs:/<run_id>/<path>`` (see ``load_model``).
+
+    ``run_id`` may be the id of an imported MLflow run.
+    """
+    run_id = imported_run_id(store, run_id)
     meta = read_model_json(store, run_id, path)
     folder = store.artifact_path(run_id, path)
     fmt = meta.get("format")

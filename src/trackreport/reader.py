@@ -296,10 +296,14 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
                 context = event.get("context")
                 run.context = context if isinstance(context, dict) else {}
                 start_event = event
+                origin = event.get("imported_from")
+                run.imported_from = origin if isinstance(origin, dict) else None
             open_files[index] = True
         elif kind == events.RUN_RESUME:
             open_files[index] = True
         elif kind == events.RUN_END:
+            if event.get("imported"):  # an imported status closes the run in every file
+                open_files = dict.fromkeys(open_files, False)
             open_files[index] = False
             last_end = event
         elif kind != events.OPEN:

@@ -88,6 +88,8 @@ class Run:
     """Datasets the run used (``log_input``): name, digest, source_type, source,
     schema ({"columns": [{"name", "dtype"}]} or {"shape", "dtype"}), rows, context."""
     last_event_time: float | None = None
+    imported_from: dict[str, Any] | None = None
+    """Where an imported run came from: {"system": "mlflow", "run_id", "experiment_id"}."""
     problems: ReadProblems = field(default_factory=ReadProblems)
 
     @property

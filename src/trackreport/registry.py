@@ -47,6 +47,7 @@ class ModelVersion:
     aliases: list[str] = field(default_factory=list)
     description: str = ""
     created: float = 0.0
+    imported: bool = False  # imported from another tracker (its version number kept)
 
 
 @dataclass
@@ -72,8 +73,11 @@ class RegisteredModel:
     alias_history: list[AliasChange] = field(default_factory=list)
 
     def version(self, number: int) -> ModelVersion | None:
-        """Version ``number``, or None."""
-        return self.versions[number - 1] if 0 < number <= len(self.versions) else None
+        """Version ``number``, or None (imported registries may have gaps)."""
+        for v in self.versions:
+            if v.version == number:
+                return v
+        return None
 
     def alias_since(self, alias: str) -> float | None:
         """When ``alias`` was last moved to its current version."""
@@ -140,12 +144,18 @@ def fold(evts: list[dict[str, Any]]) -> dict[str, RegisteredModel]:
         if kind == VERSION:
             model = models.setdefault(name, RegisteredModel(name, created=t))
             run_id, path = e.get("run_id"), e.get("path")
-            version = len(model.versions) + 1
+            version = (model.latest_version or 0) + 1
+            number = e.get("version")
+            if e.get("imported_from") and isinstance(number, int) and not isinstance(
+                    number, bool) and number >= 1 and model.version(number) is None:
+                version = number  # an imported version keeps its number (gaps included)
             model.versions.append(ModelVersion(
                 name=name, version=version, run_id=str(run_id), path=str(path),
                 source=f"runs:/{run_id}/{path}", tags=dict(e.get("tags") or {}),
-                description=str(e.get("description") or ""), created=t))
-            model.latest_version = version
+                description=str(e.get("description") or ""),
+                created=e.get("created") or t, imported=bool(e.get("imported_from"))))
+            model.versions.sort(key=lambda v: v.version)
+            model.latest_version = model.versions[-1].version
             continue
         model = models.get(name)
         if model is None:
@@ -167,7 +177,7 @@ def fold(evts: list[dict[str, Any]]) -> dict[str, RegisteredModel]:
                 target.description = e["description"]
     for model in models.values():
         for alias, number in model.aliases.items():
-            model.versions[number - 1].aliases.append(alias)
+            model.version(number).aliases.append(alias)  # type: ignore[union-attr]
         for v in model.versions:
             v.aliases.sort()
         model.aliases = dict(sorted(model.aliases.items()))
@@ -219,7 +229,7 @@ def resolve_models_uri(store: Store, uri: str) -> ModelVersion:
         if alias not in model.aliases:
             known = ", ".join(model.aliases) or "none"
             raise ModelNotFoundError(f"model {name!r} has no alias {alias!r} (aliases: {known})")
-        return model.versions[model.aliases[alias] - 1]
+        return model.version(model.aliases[alias])  # type: ignore[return-value]
     name, _, version = rest.partition("/")
     return get_model_version(store, name, version or "latest")
 
@@ -309,6 +319,32 @@ def register_model(store: Store, run_id: str, path: str, name: str,
     return get_model_version(store, name, version)
 
 
+def import_version(store: Store, name: str, version: int, run_id: str, path: str,
+                   tags: Mapping[str, Any] | None = None, description: str = "",
+                   created: float | None = None, system: str = "mlflow") -> ModelVersion:
+    """Add version ``version`` of ``name`` with that exact number (an import from ``system``).
+
+    Raises TrackreportError when that version exists already.
+    """
+    check_name(name)
+    number = check_version(version)
+    clean_tags = {check_key(k, "tag key"): str(v) for k, v in (tags or {}).items()}
+
+    def make(models: dict[str, RegisteredModel]) -> tuple[dict[str, Any], Any]:
+        model = models.get(name)
+        if model is not None and model.version(number) is not None:
+            raise TrackreportError(f"model {name!r} already has a version {number}")
+        event = {"type": VERSION, "name": name, "version": number, "run_id": run_id,
+                 "path": path, "tags": clean_tags, "description": description or "",
+                 "imported_from": {"system": system}}
+        if created is not None:
+            event["created"] = created
+        return event, number
+
+    _change(store, make)
+    return get_model_version(store, name, number)
+
+
 def set_model_alias(store: Store, name: str, alias: str, version: int | str) -> None:
     """Point ``alias`` of model ``name`` at ``version`` (moving it if it pointed elsewhere)."""
     check_name(name)
@@ -391,7 +427,9 @@ def aliases_by_experiment(store: Store) -> dict[str, list[tuple[str, str, ModelV
     experiment_of: dict[str, str | None] = {}
     for model in list_models(store):
         for alias, number in model.aliases.items():
-            version = model.versions[number - 1]
+            version = model.version(number)
+            if version is None:
+                continue
             if version.run_id not in experiment_of:
                 try:
                     run = read_run(store, version.run_id, metrics=False)

@@ -166,7 +166,7 @@ class RegistryPages:
         """(alias, version) of the version that ships: a champion-like alias, else the latest."""
         for alias in (*SHIP_ALIASES, *model.aliases):
             if alias in model.aliases:
-                return alias, model.versions[model.aliases[alias] - 1]
+                return alias, model.version(model.aliases[alias])
         return None, model.versions[-1]
 
     def sentence(self, model: RegisteredModel, runs: dict[str, RunInfo]) -> str:

@@ -1,0 +1,1 @@
+"""Importers of other trackers' data into a trackreport store (MLflow today)."""

@@ -1,0 +1,111 @@
+"""What an MLflow store holds, as plain records shared by the file-store and SQLite readers.
+
+Times are MLflow's milliseconds; the mapping into trackreport converts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+STATUS_BY_NUMBER = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+SQL_INF = 1.7976931348623157e308  # the SQL store's stand-in for +-Infinity
+
+
+@dataclass
+class MlExperiment:
+    """An MLflow experiment."""
+
+    experiment_id: str
+    name: str
+    lifecycle_stage: str = "active"
+    artifact_location: str = ""
+    creation_time: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MlRun:
+    """An MLflow run with everything it logged (metric points: (key, value, timestamp, step))."""
+
+    run_id: str
+    experiment_id: str
+    name: str = ""
+    status: str = "FINISHED"
+    start_time: int | None = None
+    end_time: int | None = None
+    user: str | None = None
+    lifecycle_stage: str = "active"
+    artifact_uri: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: list[tuple[str, float, int, int]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class MlLoggedModel:
+    """An MLflow 3 LoggedModel (a model with its own artifact folder)."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    source_run_id: str | None
+    artifact_location: str
+    lifecycle_stage: str = "active"
+
+
+@dataclass
+class MlModelVersion:
+    """A version of an MLflow registered model."""
+
+    name: str
+    version: int
+    source: str
+    run_id: str | None
+    stage: str = "None"
+    description: str = ""
+    creation_time: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MlRegisteredModel:
+    """An MLflow registered model with its versions and aliases."""
+
+    name: str
+    description: str = ""
+    creation_time: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    versions: list[MlModelVersion] = field(default_factory=list)
+
+
+class MlflowSource(Protocol):
+    """A readable MLflow store."""
+
+    location: Path
+
+    def experiments(self) -> list[MlExperiment]:
+        """Every experiment, deleted ones included (their lifecycle_stage says so)."""
+
+    def runs(self, experiment: MlExperiment) -> list[MlRun]:
+        """Every run of ``experiment``, deleted ones included."""
+
+    def logged_models(self, experiment: MlExperiment) -> list[MlLoggedModel]:
+        """The MLflow 3 LoggedModels of ``experiment``."""
+
+    def registered_models(self) -> list[MlRegisteredModel]:
+        """The model registry."""
+
+
+def sql_float(value: float | None, is_nan: bool = False) -> float:
+    """A metric value of the SQL store: NaN flags and +-1.797e308 placeholders made real."""
+    if is_nan or value is None:
+        return float("nan")
+    if value >= SQL_INF:
+        return float("inf")
+    if value <= -SQL_INF:
+        return float("-inf")
+    return float(value)
