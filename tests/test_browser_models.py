@@ -63,3 +63,27 @@ def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, st
     assert pg.locator("#v2").is_visible()
     watch.assert_clean()
     context.close()
+
+
+def test_ships_line_leads_to_the_model_in_chromium(browser: Any,
+                                                   site: tuple[Path, dict[str, str]]) -> None:
+    root, _ = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    watch = Watch().attach(pg)
+    pg.goto((root / "index.html").resolve().as_uri())
+    card = pg.locator(".experiment-card", has=pg.locator("h3", has_text="churn"))
+    line = card.locator(".ships", has_text="churn version 2")
+    assert line.inner_text() == "Ships: churn version 2 (champion), from run rf-300."
+    assert line.is_visible()
+    card.locator(".card-title a").click()  # the experiment page says it at the top too
+    intro = pg.locator(".intro .ships", has_text="churn version 2")
+    assert intro.is_visible()
+    box = intro.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900  # above the fold
+    intro.get_by_role("link", name="churn version 2").click()
+    assert pg.url.endswith("#v2")
+    assert pg.locator("h1").inner_text() == "churn"
+    assert pg.locator("#v2").is_visible()
+    watch.assert_clean()
+    context.close()

@@ -756,6 +756,7 @@ class _Builder:
                        Link("Runs as JSON", relative(f"experiments/{slug}/runs.json", path))]
             if runs else [],
             metric_meanings=meanings, compare_top=compare_top,
+            ships=self.registry.ships(name, path, self.summaries),
         )
         self.render(page)
         spark, trend = self.sparkline(chron, info)
@@ -768,6 +769,7 @@ class _Builder:
             status_text=counts, headline=sentences[:2],
             best=self.best_run(winner, info, baseline, "index.html") if winner else None,
             sparkline=spark, trend_text=trend,
+            ships=self.registry.ships(name, "index.html", self.summaries),
         ), last_activity or 0.0
 
     def best_run(self, r: RunSummary, info: MetricInfo | None, baseline: RunSummary | None,

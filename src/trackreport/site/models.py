@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ..models import MODEL_JSON
-from ..registry import ModelVersion, RegisteredModel, read_registry
+from ..registry import ModelVersion, RegisteredModel, aliases_by_experiment, read_registry
 from ..store import Store
 from . import format as fmt
 from .notes import first_paragraph, render_markdown
@@ -30,6 +30,7 @@ from .pages import (
     ModelsPage,
     ModelVersionRow,
     RunModel,
+    ShippedModel,
 )
 from .previews import COPY_LIMIT, site_path_of
 from .urls import SlugRegistry, relative, slugify
@@ -105,6 +106,7 @@ class RegistryPages:
         self.slug = SlugRegistry(slugify)
         for name in sorted(self.models):
             self.slug(name)
+        self._by_experiment: dict[str, list[tuple[str, str, ModelVersion]]] | None = None
         self.by_source: dict[tuple[str, str], list[tuple[RegisteredModel, ModelVersion]]] = {}
         for name in sorted(self.models):
             for version in self.models[name].versions:
@@ -136,6 +138,45 @@ class RegistryPages:
                                 model_class=str(event.get("model_class") or ""),
                                 signature=signature_rows(event.get("signature")),
                                 registered=registered, uri=f"runs:/{run_id}/{path}"))
+        return out
+
+    # the index and experiment pages -------------------------------------------------
+    def ships(self, experiment: str, page: str, summaries: list[Any]) -> list[ShippedModel]:
+        """The model versions of ``experiment`` that hold an alias, for the page at ``page``.
+
+        One entry per version (its aliases together), the shipping ones (champion,
+        production) first, then by model name and version; ``summaries`` are the
+        build's run summaries (name and page of the source runs).
+        """
+        if self._by_experiment is None:
+            self._by_experiment = aliases_by_experiment(self.store)
+        grouped: dict[tuple[str, int], list[str]] = {}
+        versions: dict[tuple[str, int], ModelVersion] = {}
+        for name, alias, version in self._by_experiment.get(experiment, []):
+            grouped.setdefault((name, version.version), []).append(alias)
+            versions[(name, version.version)] = version
+        if not grouped:
+            return []
+        runs = {s.run_id: s for s in summaries}
+
+        def order(item: tuple[tuple[str, int], list[str]]) -> tuple[bool, str, int]:
+            (name, number), aliases = item
+            return not any(a in SHIP_ALIASES for a in aliases), name, -number
+
+        out = []
+        for (name, number), aliases in sorted(grouped.items(), key=order):
+            version = versions[(name, number)]
+            aliases = sorted(aliases, key=lambda a: (a not in SHIP_ALIASES,
+                                                     SHIP_ALIASES.index(a)
+                                                     if a in SHIP_ALIASES else 0, a))
+            run = runs.get(version.run_id)
+            out.append(ShippedModel(
+                lead="Ships" if aliases[0] in SHIP_ALIASES else "Registered",
+                model=Link(f"{name} version {number}",
+                           relative(self.page_of(name), page) + f"#v{number}"),
+                aliases=", ".join(aliases),
+                run=Link(run.name, relative(run.page, page)) if run
+                else Link(version.run_id, "")))
         return out
 
     # the registry pages ------------------------------------------------------------
