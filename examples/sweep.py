@@ -392,13 +392,14 @@ def main(argv: list[str] | None = None) -> None:
     # MODEL_NAME, and the alias "champion" moves to it: "the version to ship". Other
     # scripts load it by name: tr.load_model("models:/tumour-classifier@champion").
     version = tr.register_model(
-        f"runs:/{best['run_id']}/model", MODEL_NAME,
-        tags={"dataset": "breast_cancer"},
-        description=(f"Tells malignant from benign breast tumours: run {best['run_name']}, "
-                     f"the best of the sweep by validation ROC AUC "
-                     f"({best['metrics.val_roc_auc']:.1%}). Input: the 30 features of the "
-                     "Wisconsin diagnostic data set; output: 0 malignant, 1 benign."))
+        f"runs:/{best['run_id']}/model", MODEL_NAME, tags={"dataset": "breast_cancer"},
+        description=(f"Run {best['run_name']}, the best of the sweep by validation ROC AUC "
+                     f"({best['metrics.val_roc_auc']:.1%})."))
     tr.set_model_alias(MODEL_NAME, "champion", version.version)
+    tr.set_registered_model_description(
+        MODEL_NAME, "Tells **malignant** from **benign** breast tumours, from 30 measurements "
+        "of a fine needle aspirate (the Wisconsin diagnostic data set). `predict` gives "
+        "0 for malignant, 1 for benign; `predict_proba` the chance of each.")
     print(f"\nBest run: {best['run_name']} ({best['run_id']}): validation ROC AUC "
           f"{best['metrics.val_roc_auc']:.4f}, log-loss {best['metrics.val_logloss']:.4f}")
     print(f"Registered its model as {MODEL_NAME} version {version.version} (champion): "

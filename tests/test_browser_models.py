@@ -54,7 +54,7 @@ def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, st
         assert pg.locator("h1").inner_text() == name
     pg.goto((root / "models/index.html").resolve().as_uri())
     pg.locator(".model-card .card-title a", has_text="churn").first.click()
-    assert "version 2 is champion" in pg.locator(".intro .model-sentence").inner_text()
+    assert "version 2 ships (alias champion" in pg.locator(".intro .model-sentence").inner_text()
     pg.screenshot(path=str(SHOTS / "model-page.png"), full_page=True)
     pg.get_by_role("link", name="rf-300").first.click()
     assert pg.locator("h1").inner_text().startswith("rf-300")

@@ -220,7 +220,9 @@ def test_every_run_logs_its_model_and_the_winner_ships(sweep: tuple[Path, str],
     version = tr.get_model_version("tumour-classifier", "latest", store=store)
     assert (version.version, version.run_id, version.aliases) == (1, winner.run_id,
                                                                  ["champion"])
-    assert version.description.startswith("Tells malignant from benign")
+    assert version.description.startswith(f"Run {winner.name}, the best of the sweep")
+    model = tr.list_models(store=store)[0]
+    assert model.name == "tumour-classifier" and "**malignant**" in model.description
     assert stdout.splitlines()[-1] == ("Registered its model as tumour-classifier version 1 "
                                        "(champion): "
                                        'tr.load_model("models:/tumour-classifier@champion")')

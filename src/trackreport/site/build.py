@@ -443,8 +443,10 @@ class _Builder:
             cards.append(self.experiment_page(name, by_experiment[name]))
         self.index_page(cards)
         self.compare_page(sorted(by_experiment))
-        self.registry.build(run_infos(self.summaries, self.primary_metric,
-                                      lambda key, e: metric_goal(key, self.settings.get(e))))
+        self.registry.build(run_infos(
+            self.summaries, self.primary_metric,
+            lambda key, e: metric_goal(key, self.settings.get(e)),
+            lambda key, e: MetricInfo.of(key, self.settings.get(e))))
         self.data_files()
 
     def parent_ids(self, run_ids: list[str]) -> set[str]:

@@ -53,11 +53,26 @@ class RunInfo:
     metric_key: str | None
     metric_value: float | None
     goal: str | None
+    metric_text: str = ""  # 'Validation ROC AUC 99.5 %': the metric's label and format
+
+
+def metric_text(key: str | None, value: float | None, info: Any = None) -> str:
+    """A metric in words ('' without a value): its label and formatted value, or 'key 0.91'.
+
+    ``info`` is the metric's ``story.MetricInfo`` (label, ``value()`` formatting), if known.
+    """
+    if not key or value is None:
+        return ""
+    return f"{info.label} {info.value(value)}" if info else f"{key} {fmt.number(value)}"
 
 
 def run_infos(summaries: list[Any], primary_of: Callable[[str, list[Any]], str | None],
-              goal_of: Callable[[str, str], str | None]) -> dict[str, RunInfo]:
-    """RunInfo by run id from the build's run summaries (primary metric per experiment)."""
+              goal_of: Callable[[str, str], str | None],
+              info_of: Callable[[str, str], Any] | None = None) -> dict[str, RunInfo]:
+    """RunInfo by run id from the build's run summaries (primary metric per experiment).
+
+    ``info_of(key, experiment)`` gives a metric's label and format (``story.MetricInfo``).
+    """
     by_experiment: dict[str, list[Any]] = {}
     for s in summaries:
         by_experiment.setdefault(s.experiment, []).append(s)
@@ -65,9 +80,11 @@ def run_infos(summaries: list[Any], primary_of: Callable[[str, list[Any]], str |
     out = {}
     for s in summaries:
         key = keys.get(s.experiment)
+        info = info_of(key, s.experiment) if info_of and key else None
         out[s.run_id] = RunInfo(name=s.name, experiment=s.experiment, page=s.page,
                                 metric_key=key, metric_value=s.value(key),
-                                goal=goal_of(key, s.experiment) if key else None)
+                                goal=goal_of(key, s.experiment) if key else None,
+                                metric_text=metric_text(key, s.value(key), info))
     return out
 
 
@@ -211,17 +228,21 @@ class RegistryPages:
         return None, model.versions[-1]
 
     def sentence(self, model: RegisteredModel, runs: dict[str, RunInfo]) -> str:
-        """'churn: version 3 is champion since 2026-11-28, from run rf-300 (val_acc 0.910)'."""
+        """'churn: version 3 ships (alias champion since 2026-11-28), from run rf-300 (...)'."""
         alias, version = self.shipped(model)
         run = runs.get(version.run_id)
         source = f"from run {run.name}" if run else f"from run {version.run_id} (not in the store)"
-        if run and run.metric_key and run.metric_value is not None:
-            source += f" ({run.metric_key} {fmt.number(run.metric_value)})"
+        if run and run.metric_text:
+            source += f" ({run.metric_text})"
         if alias is None:
             return (f"{model.name}: the latest is version {version.version}, registered "
                     f"{fmt.date(version.created)}, {source}; no alias names a version to ship.")
-        return (f"{model.name}: version {version.version} is {alias} since "
-                f"{fmt.date(model.alias_since(alias))}, {source}.")
+        since = fmt.date(model.alias_since(alias))
+        if alias in SHIP_ALIASES:
+            return (f"{model.name}: version {version.version} ships (alias {alias} since "
+                    f"{since}), {source}.")
+        return (f"{model.name}: version {version.version} holds the alias {alias} (since "
+                f"{since}), {source}; no alias names a version to ship.")
 
     def model_page(self, model: RegisteredModel, runs: dict[str, RunInfo], sentence: str
                    ) -> None:
@@ -249,7 +270,7 @@ class RegistryPages:
         meta = self.model_json(version)
         metric = metric_sort = delta = delta_css = ""
         if run and run.metric_key and run.metric_value is not None:
-            metric = f"{run.metric_key} {fmt.number(run.metric_value)}"
+            metric = run.metric_text
             metric_sort = fmt.plain_number(run.metric_value)
             previous = self.previous_champion(model, version)
             prev_run = runs.get(previous.run_id) if previous else None

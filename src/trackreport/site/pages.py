@@ -302,7 +302,8 @@ class ModelVersionRow:
     run: Link | None = doc("The source run (name and page); None when the run is missing.")
     source: str = doc("runs:/<run_id>/<path>.")
     experiment: str = doc("The source run's experiment ('' when unknown).")
-    metric: str = doc("Primary metric of the source run: 'val_acc 0.910', or ''.")
+    metric: str = doc("Primary metric of the source run in words: 'Validation accuracy "
+                      "91.0 %' (its label and format), or ''.")
     metric_sort: str = doc("Plain number of that metric for sorting, or ''.")
     delta: str = doc("Difference to the previous champion in words, or ''.")
     delta_css: str = doc("better, worse or '' (colour; the words carry the meaning).")
