@@ -87,3 +87,19 @@ def test_ships_line_leads_to_the_model_in_chromium(browser: Any,
     assert pg.locator("#v2").is_visible()
     watch.assert_clean()
     context.close()
+
+
+def test_example_model_sections_fit_a_phone(browser: Any) -> None:
+    """Long class names (sklearn.ensemble._gb.GradientBoostingClassifier) wrap at 390 px."""
+    example = Path(__file__).resolve().parents[1] / "site_example"
+    pages = [*sorted(example.glob("runs/*/index.html")), *sorted(example.glob("models/**/*.html"))]
+    assert len(pages) >= 11
+    pg = browser.new_page(viewport={"width": 390, "height": 844})
+    wide = {}
+    for page in pages:
+        pg.goto(page.as_uri())
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        if width != 390:
+            wide[page.relative_to(example).as_posix()] = width
+    assert wide == {}
+    pg.close()
