@@ -25,7 +25,7 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; "
     "form-action 'none'"
 )
-STATIC = Path(__file__).resolve().parents[1] / "src/trackreport/themes/default/static"
+STATIC = Path(__file__).resolve().parents[1] / "themes/default/static"
 SHOTS = Path("/tmp/shots")
 HOSTILE = "<img src=x onerror=alert(1)>"
 

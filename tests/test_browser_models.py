@@ -54,7 +54,7 @@ def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, st
         assert pg.locator("h1").inner_text() == name
     pg.goto((root / "models/index.html").resolve().as_uri())
     pg.locator(".model-card .card-title a", has_text="churn").first.click()
-    assert "version 2 is champion" in pg.locator(".intro .model-sentence").inner_text()
+    assert "version 2 ships (alias champion" in pg.locator(".intro .model-sentence").inner_text()
     pg.screenshot(path=str(SHOTS / "model-page.png"), full_page=True)
     pg.get_by_role("link", name="rf-300").first.click()
     assert pg.locator("h1").inner_text().startswith("rf-300")
@@ -63,3 +63,43 @@ def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, st
     assert pg.locator("#v2").is_visible()
     watch.assert_clean()
     context.close()
+
+
+def test_ships_line_leads_to_the_model_in_chromium(browser: Any,
+                                                   site: tuple[Path, dict[str, str]]) -> None:
+    root, _ = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    watch = Watch().attach(pg)
+    pg.goto((root / "index.html").resolve().as_uri())
+    card = pg.locator(".experiment-card", has=pg.locator("h3", has_text="churn"))
+    line = card.locator(".ships", has_text="churn version 2")
+    assert line.inner_text() == "Ships: churn version 2 (champion), from run rf-300."
+    assert line.is_visible()
+    card.locator(".card-title a").click()  # the experiment page says it at the top too
+    intro = pg.locator(".intro .ships", has_text="churn version 2")
+    assert intro.is_visible()
+    box = intro.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900  # above the fold
+    intro.get_by_role("link", name="churn version 2").click()
+    assert pg.url.endswith("#v2")
+    assert pg.locator("h1").inner_text() == "churn"
+    assert pg.locator("#v2").is_visible()
+    watch.assert_clean()
+    context.close()
+
+
+def test_example_model_sections_fit_a_phone(browser: Any) -> None:
+    """Long class names (sklearn.ensemble._gb.GradientBoostingClassifier) wrap at 390 px."""
+    example = Path(__file__).resolve().parents[1] / "site_example"
+    pages = [*sorted(example.glob("runs/*/index.html")), *sorted(example.glob("models/**/*.html"))]
+    assert len(pages) >= 11
+    pg = browser.new_page(viewport={"width": 390, "height": 844})
+    wide = {}
+    for page in pages:
+        pg.goto(page.as_uri())
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        if width != 390:
+            wide[page.relative_to(example).as_posix()] = width
+    assert wide == {}
+    pg.close()

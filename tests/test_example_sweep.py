@@ -181,8 +181,14 @@ def test_results_are_deterministic_and_summary_counts_one_sweep(
     old = frame[frame["run_id"].isin(before)].set_index("run_name")[keys].sort_index()
     new = frame[~frame["run_id"].isin(before)].set_index("run_name")[keys].sort_index()
     assert old.equals(new)
-    # The printed table (everything but the timing and the run id) is the same.
-    assert first_stdout.splitlines()[2:-1] == proc.stdout.splitlines()[2:-1]
+    # The printed table (everything but the timing, the run id and the version) is the same.
+    assert first_stdout.splitlines()[2:-2] == proc.stdout.splitlines()[2:-2]
+    # The second sweep's winner is the next version of the model, and champion moves to it.
+    champion = tr.load_model("models:/tumour-classifier@champion", store=second)
+    assert tr.get_model_version("tumour-classifier", 2, store=second).aliases == ["champion"]
+    assert tr.get_model_version("tumour-classifier", 1, store=second).aliases == []
+    assert "version 2 (champion)" in proc.stdout.splitlines()[-1]
+    assert hasattr(champion, "predict_proba")
 
 
 def test_the_example_tells_a_story(runs: dict[str, tr.Run]) -> None:
@@ -196,3 +202,27 @@ def test_the_example_tells_a_story(runs: dict[str, tr.Run]) -> None:
     winner = chron[auc.index(best)]
     assert winner.tags.get("stage") == "winner"
     assert any(n.markdown.startswith("**Why this run won:**") for n in winner.notes)
+
+
+def test_every_run_logs_its_model_and_the_winner_ships(sweep: tuple[Path, str],
+                                                       runs: dict[str, tr.Run]) -> None:
+    store, stdout = sweep
+    for run in runs.values():
+        assert [m["path"] for m in run.models] == ["model"], run.name
+        meta = json.loads((store / "runs" / run.run_id / "artifacts/model/model.json")
+                          .read_text())
+        # boosted trees are pickled (skops is slow and large for them), the others skops
+        boosted = run.tags["model"] == "gradient_boosting"
+        assert meta["format"] == ("pickle" if boosted else "skops"), run.name
+        columns = [c["name"] for c in meta["signature"]["columns"]]
+        assert len(columns) == 30 and columns[0] == "mean radius"
+    winner = next(r for r in runs.values() if r.tags.get("stage") == "winner")
+    version = tr.get_model_version("tumour-classifier", "latest", store=store)
+    assert (version.version, version.run_id, version.aliases) == (1, winner.run_id,
+                                                                 ["champion"])
+    assert version.description.startswith(f"Run {winner.name}, the best of the sweep")
+    model = tr.list_models(store=store)[0]
+    assert model.name == "tumour-classifier" and "**malignant**" in model.description
+    assert stdout.splitlines()[-1] == ("Registered its model as tumour-classifier version 1 "
+                                       "(champion): "
+                                       'tr.load_model("models:/tumour-classifier@champion")')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import numpy as np
@@ -61,8 +62,8 @@ def test_models_index_answers_which_model_ships(site: tuple[Path, dict[str, str]
     assert sorted(titles) == sorted(["churn", *HOSTILE_MODELS])
     card = next(c for c in doc.select(".model-card") if c.h3.get_text() == "churn")
     sentence = card.select_one(".model-sentence").get_text()
-    assert sentence.startswith("churn: version 2 is champion since 20")
-    assert "from run rf-300 (val_acc 0.91)" in sentence
+    assert sentence.startswith("churn: version 2 ships (alias champion since 20")
+    assert "from run rf-300 (val_acc 0.910)" in sentence
     for a in doc.select(".model-card .card-title a"):
         assert target(page, a["href"]).is_file()
     assert "<script>alert" not in page.read_text() and "<img src=x" not in page.read_text()
@@ -136,3 +137,62 @@ def test_empty_registry_page_and_same_bytes(tmp_path: Path) -> None:
     text = (tmp_path / "a/models/index.html").read_text()
     assert "No models registered yet" in text
     assert text == (tmp_path / "b/models/index.html").read_text()
+
+
+def ships_line(doc: BeautifulSoup, model_link_text: str) -> Any:
+    """The .ships paragraph whose model link says ``model_link_text``."""
+    for p in doc.select(".ships"):
+        a = p.find("a")
+        if a is not None and a.get_text() == model_link_text:
+            return p
+    raise AssertionError(f"no ships line for {model_link_text!r} in "
+                         f"{[p.get_text() for p in doc.select('.ships')]}")
+
+
+def test_index_and_experiment_pages_name_the_model_that_ships(
+        site: tuple[Path, dict[str, str]]) -> None:
+    root, ids = site
+    index = root / "index.html"
+    card = next(c for c in soup(index).select(".experiment-card")
+                if c.h3.get_text() == "churn")
+    exp_page = target(index, card.h3.a["href"])
+    for page, holder in ((index, card), (exp_page, soup(exp_page).select_one(".intro"))):
+        line = ships_line(holder, "churn version 2")
+        assert " ".join(line.get_text().split()) == \
+            "Ships: churn version 2 (champion), from run rf-300."
+        model_href, run_href = (a["href"] for a in line.find_all("a"))
+        assert model_href.endswith("#v2")
+        model_page = target(page, model_href)
+        assert model_page.is_file() and soup(model_page).h1.get_text() == "churn"
+        assert soup(model_page).find(id="v2") is not None
+        assert target(page, run_href) == root / "runs" / ids["rf-300"] / "index.html"
+        # v1 lost the champion alias: it is not named; the hostile names are text only
+        assert "churn version 1" not in holder.get_text()
+        for name in HOSTILE_MODELS:
+            ships_line(holder, f"{name} version 1")
+    html = exp_page.read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html
+
+
+def test_other_aliases_say_registered_and_no_alias_no_line(tmp_path: Path) -> None:
+    tr.set_store(tmp_path / "store")
+    tr.set_experiment("fraud", primary_metric="auc", goal="max")
+    with tr.start_run(name="xgb-1", capture=False) as run:
+        tr.log_metric("auc", 0.8)
+        tr.log_model({"w": 1}, "model")
+    tr.set_experiment("plain", primary_metric="auc", goal="max")
+    with tr.start_run(name="lonely", capture=False) as lonely:
+        tr.log_metric("auc", 0.7)
+        tr.log_model({"w": 2}, "model")
+    tr.register_model(f"runs:/{run.id}/model", "fraud-model")
+    tr.set_model_alias("fraud-model", "challenger", 1)
+    tr.register_model(f"runs:/{lonely.id}/model", "unaliased")  # no alias: not named
+    build_site(tmp_path / "store", tmp_path / "site")
+    index = soup(tmp_path / "site/index.html")
+    cards = {c.h3.get_text(): c for c in index.select(".experiment-card")}
+    line = ships_line(cards["fraud"], "fraud-model version 1")
+    assert " ".join(line.get_text().split()) == \
+        "Registered: fraud-model version 1 (challenger), from run xgb-1."
+    assert cards["plain"].select(".ships") == []
+    plain = target(tmp_path / "site/index.html", cards["plain"].h3.a["href"])
+    assert soup(plain).select(".ships") == []

@@ -53,3 +53,36 @@ def test_build_site_from_installed_wheel(tmp_path: Path) -> None:
     assert "Built 1 experiment, 2 runs" in proc.stdout
     assert (work / "site" / "index.html").is_file()
     assert (work / "site" / "assets" / "style.css").is_file()
+
+
+def test_a_fresh_checkout_builds_with_the_top_level_theme(tmp_path: Path) -> None:
+    """Only the files git tracks (a fresh clone), src/ on the path: the theme comes from themes/."""
+    assert (ROOT / "themes/default/templates/base.html").is_file()
+    assert not (ROOT / "src/trackreport/themes").exists()
+    listed = subprocess.run(["git", "ls-files", "-z", "src", "themes"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    clone = tmp_path / "clone"
+    for rel in filter(None, listed):
+        (clone / rel).parent.mkdir(parents=True, exist_ok=True)
+        (clone / rel).write_bytes((ROOT / rel).read_bytes())
+    store = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": str(clone / "src")}
+    env.pop("TRACKREPORT_STORE", None)
+    script = ("import trackreport as tr, sys\n"
+              "from trackreport.site.themes import default_theme_dir\n"
+              "print(tr.__file__)\n"
+              "print(default_theme_dir())\n"
+              f"tr.set_store({str(store)!r})\n"
+              "with tr.start_run(name='r', capture=False):\n"
+              "    tr.log_metric('acc', 0.5)\n"
+              "from trackreport.cli import main\n"
+              f"sys.argv = ['trackreport', 'build', '--store', {str(store)!r}, '--out', 'site']\n"
+              "main()\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(str(clone / "src"))
+    assert Path(lines[1]) == clone / "themes" / "default"
+    assert (tmp_path / "site/assets/style.css").read_bytes() == \
+        (clone / "themes/default/static/style.css").read_bytes()

@@ -40,6 +40,7 @@ from .output import SITE_MARKER, SiteWriter, staged_output
 from .pages import Page
 from .ranking import metric_goal
 from .run_page import data_script, run_page
+from .story import MetricInfo
 from .summaries import RunSummary, finite, forge_commit_url, summarize
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import run_slug
@@ -330,16 +331,22 @@ class _Builder:
             new.experiments[name] = exp_key
             if not (old.experiments.get(name) == exp_key
                     and self._copy(old, f"experiments/{slug}")):
-                self.render(experiment_page(ctx, view, _latest(last_events[r.run_id] for r in runs)))
+                page = experiment_page(ctx, view, _latest(last_events[r.run_id] for r in runs))
+                page.ships = self.registry.ships(name, view.path, self.summaries)
+                self.render(page)
                 if runs:
                     rows = export_rows(runs)
                     self.writer.write(f"experiments/{slug}/runs.csv", runs_csv(rows))
                     self.writer.write(f"experiments/{slug}/runs.json", runs_json(rows))
-            cards.append((experiment_card(view), view.last_activity or 0.0))
+            card = experiment_card(view)
+            card.ships = self.registry.ships(name, "index.html", self.summaries)
+            cards.append((card, view.last_activity or 0.0))
         self.render(index_page(ctx, cards, self.summaries))
         self.render(compare_page(ctx, self.summaries, sorted(by_experiment), baselines))
-        self.registry.build(run_infos(self.summaries, ctx.primary_metric,
-                                      lambda key, e: metric_goal(key, self.settings.get(e))))
+        self.registry.build(run_infos(
+            self.summaries, ctx.primary_metric,
+            lambda key, e: metric_goal(key, self.settings.get(e)),
+            lambda key, e: MetricInfo.of(key, self.settings.get(e))))
         rows = export_rows(self.summaries)
         self.writer.write("data/runs.csv", runs_csv(rows))
         self.writer.write("data/runs.json", runs_json(rows))

@@ -58,7 +58,9 @@ def tree_identity(folders: Iterable[Path], suffixes: tuple[str, ...] = ()) -> li
 
 def code_identity() -> list[Any]:
     """The identity of trackreport's own code: a changed module invalidates the cache."""
-    return tree_identity([_PACKAGE], (".py", ".html", ".css", ".js"))
+    from .themes import default_theme_dir  # the theme lives beside the package in a checkout
+
+    return tree_identity([_PACKAGE, default_theme_dir()], (".py", ".html", ".css", ".js"))
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ..models import MODEL_JSON
-from ..registry import ModelVersion, RegisteredModel, read_registry
+from ..registry import ModelVersion, RegisteredModel, aliases_by_experiment, read_registry
 from ..store import Store
 from . import format as fmt
 from .notes import first_paragraph, render_markdown
@@ -30,6 +30,7 @@ from .pages import (
     ModelsPage,
     ModelVersionRow,
     RunModel,
+    ShippedModel,
 )
 from .previews import COPY_LIMIT, site_path_of
 from .urls import SlugRegistry, relative, slugify
@@ -52,11 +53,26 @@ class RunInfo:
     metric_key: str | None
     metric_value: float | None
     goal: str | None
+    metric_text: str = ""  # 'Validation ROC AUC 99.5 %': the metric's label and format
+
+
+def metric_text(key: str | None, value: float | None, info: Any = None) -> str:
+    """A metric in words ('' without a value): its label and formatted value, or 'key 0.91'.
+
+    ``info`` is the metric's ``story.MetricInfo`` (label, ``value()`` formatting), if known.
+    """
+    if not key or value is None:
+        return ""
+    return f"{info.label} {info.value(value)}" if info else f"{key} {fmt.number(value)}"
 
 
 def run_infos(summaries: list[Any], primary_of: Callable[[str, list[Any]], str | None],
-              goal_of: Callable[[str, str], str | None]) -> dict[str, RunInfo]:
-    """RunInfo by run id from the build's run summaries (primary metric per experiment)."""
+              goal_of: Callable[[str, str], str | None],
+              info_of: Callable[[str, str], Any] | None = None) -> dict[str, RunInfo]:
+    """RunInfo by run id from the build's run summaries (primary metric per experiment).
+
+    ``info_of(key, experiment)`` gives a metric's label and format (``story.MetricInfo``).
+    """
     by_experiment: dict[str, list[Any]] = {}
     for s in summaries:
         by_experiment.setdefault(s.experiment, []).append(s)
@@ -64,9 +80,11 @@ def run_infos(summaries: list[Any], primary_of: Callable[[str, list[Any]], str |
     out = {}
     for s in summaries:
         key = keys.get(s.experiment)
+        info = info_of(key, s.experiment) if info_of and key else None
         out[s.run_id] = RunInfo(name=s.name, experiment=s.experiment, page=s.page,
                                 metric_key=key, metric_value=s.value(key),
-                                goal=goal_of(key, s.experiment) if key else None)
+                                goal=goal_of(key, s.experiment) if key else None,
+                                metric_text=metric_text(key, s.value(key), info))
     return out
 
 
@@ -105,6 +123,7 @@ class RegistryPages:
         self.slug = SlugRegistry(slugify)
         for name in sorted(self.models):
             self.slug(name)
+        self._by_experiment: dict[str, list[tuple[str, str, ModelVersion]]] | None = None
         self.by_source: dict[tuple[str, str], list[tuple[RegisteredModel, ModelVersion]]] = {}
         for name in sorted(self.models):
             for version in self.models[name].versions:
@@ -136,6 +155,45 @@ class RegistryPages:
                                 model_class=str(event.get("model_class") or ""),
                                 signature=signature_rows(event.get("signature")),
                                 registered=registered, uri=f"runs:/{run_id}/{path}"))
+        return out
+
+    # the index and experiment pages -------------------------------------------------
+    def ships(self, experiment: str, page: str, summaries: list[Any]) -> list[ShippedModel]:
+        """The model versions of ``experiment`` that hold an alias, for the page at ``page``.
+
+        One entry per version (its aliases together), the shipping ones (champion,
+        production) first, then by model name and version; ``summaries`` are the
+        build's run summaries (name and page of the source runs).
+        """
+        if self._by_experiment is None:
+            self._by_experiment = aliases_by_experiment(self.store)
+        grouped: dict[tuple[str, int], list[str]] = {}
+        versions: dict[tuple[str, int], ModelVersion] = {}
+        for name, alias, version in self._by_experiment.get(experiment, []):
+            grouped.setdefault((name, version.version), []).append(alias)
+            versions[(name, version.version)] = version
+        if not grouped:
+            return []
+        runs = {s.run_id: s for s in summaries}
+
+        def order(item: tuple[tuple[str, int], list[str]]) -> tuple[bool, str, int]:
+            (name, number), aliases = item
+            return not any(a in SHIP_ALIASES for a in aliases), name, -number
+
+        out = []
+        for (name, number), aliases in sorted(grouped.items(), key=order):
+            version = versions[(name, number)]
+            aliases = sorted(aliases, key=lambda a: (a not in SHIP_ALIASES,
+                                                     SHIP_ALIASES.index(a)
+                                                     if a in SHIP_ALIASES else 0, a))
+            run = runs.get(version.run_id)
+            out.append(ShippedModel(
+                lead="Ships" if aliases[0] in SHIP_ALIASES else "Registered",
+                model=Link(f"{name} version {number}",
+                           relative(self.page_of(name), page) + f"#v{number}"),
+                aliases=", ".join(aliases),
+                run=Link(run.name, relative(run.page, page)) if run
+                else Link(version.run_id, "")))
         return out
 
     # the registry pages ------------------------------------------------------------
@@ -170,17 +228,21 @@ class RegistryPages:
         return None, model.versions[-1]
 
     def sentence(self, model: RegisteredModel, runs: dict[str, RunInfo]) -> str:
-        """'churn: version 3 is champion since 2026-11-28, from run rf-300 (val_acc 0.910)'."""
+        """'churn: version 3 ships (alias champion since 2026-11-28), from run rf-300 (...)'."""
         alias, version = self.shipped(model)
         run = runs.get(version.run_id)
         source = f"from run {run.name}" if run else f"from run {version.run_id} (not in the store)"
-        if run and run.metric_key and run.metric_value is not None:
-            source += f" ({run.metric_key} {fmt.number(run.metric_value)})"
+        if run and run.metric_text:
+            source += f" ({run.metric_text})"
         if alias is None:
             return (f"{model.name}: the latest is version {version.version}, registered "
                     f"{fmt.date(version.created)}, {source}; no alias names a version to ship.")
-        return (f"{model.name}: version {version.version} is {alias} since "
-                f"{fmt.date(model.alias_since(alias))}, {source}.")
+        since = fmt.date(model.alias_since(alias))
+        if alias in SHIP_ALIASES:
+            return (f"{model.name}: version {version.version} ships (alias {alias} since "
+                    f"{since}), {source}.")
+        return (f"{model.name}: version {version.version} holds the alias {alias} (since "
+                f"{since}), {source}; no alias names a version to ship.")
 
     def model_page(self, model: RegisteredModel, runs: dict[str, RunInfo], sentence: str
                    ) -> None:
@@ -208,7 +270,7 @@ class RegistryPages:
         meta = self.model_json(version)
         metric = metric_sort = delta = delta_css = ""
         if run and run.metric_key and run.metric_value is not None:
-            metric = f"{run.metric_key} {fmt.number(run.metric_value)}"
+            metric = run.metric_text
             metric_sort = fmt.plain_number(run.metric_value)
             previous = self.previous_champion(model, version)
             prev_run = runs.get(previous.run_id) if previous else None

@@ -177,6 +177,17 @@ class RunLine:
 
 
 @dataclass
+class ShippedModel:
+    """A registered model version that holds an alias, named on the index and experiment pages."""
+
+    lead: str = doc("'Ships' when an alias such as champion names the version to ship, "
+                    "else 'Registered'.")
+    model: Link = doc("'churn version 3', linking to that version on the model's page.")
+    aliases: str = doc("The version's aliases, e.g. 'champion'.")
+    run: Link = doc("The source run by name, linking to its page (empty URL when it has none).")
+
+
+@dataclass
 class ExperimentCard:
     """An experiment on the index page."""
 
@@ -191,6 +202,8 @@ class ExperimentCard:
     best: BestRun | None = doc("The best run by the primary metric, if any.")
     sparkline: Sparkline | None = doc("Best-so-far over time, if there are two or more values.")
     trend_text: str = doc("The sparkline in words.")
+    ships: list[ShippedModel] = doc("Models of this experiment that hold an alias "
+                                    "(the champion first).", default_factory=list)
 
 
 @dataclass
@@ -289,7 +302,8 @@ class ModelVersionRow:
     run: Link | None = doc("The source run (name and page); None when the run is missing.")
     source: str = doc("runs:/<run_id>/<path>.")
     experiment: str = doc("The source run's experiment ('' when unknown).")
-    metric: str = doc("Primary metric of the source run: 'val_acc 0.910', or ''.")
+    metric: str = doc("Primary metric of the source run in words: 'Validation accuracy "
+                      "91.0 %' (its label and format), or ''.")
     metric_sort: str = doc("Plain number of that metric for sorting, or ''.")
     delta: str = doc("Difference to the previous champion in words, or ''.")
     delta_css: str = doc("better, worse or '' (colour; the words carry the meaning).")
@@ -384,6 +398,8 @@ class ExperimentPage(Page):
                                       default_factory=list)
     compare_top: list[Link] = doc("'Compare the top 2' / 'top 5' links to the compare page.",
                                   default_factory=list)
+    ships: list[ShippedModel] = doc("Models of this experiment that hold an alias "
+                                    "(the champion first).", default_factory=list)
 
 
 @dataclass

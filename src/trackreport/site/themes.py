@@ -1,7 +1,9 @@
 """Themes: where templates and static files come from, and the jinja2 environment.
 
 A theme is a folder with ``templates/`` and/or ``static/``. The default theme
-ships inside the package (``trackreport/themes/default``). A user theme, given
+lives at the repository's top level (``themes/default``); a wheel ships it inside
+the package (``trackreport/themes/default``, hatch ``force-include``), and an
+editable install or a source tree reads it from the checkout. A user theme, given
 by path, overrides any subset of the default templates and static files; its
 templates may extend the originals through the ``default:`` prefix, e.g.
 ``{% extends "default:base.html" %}``.
@@ -18,6 +20,8 @@ from pathlib import Path
 from ..errors import BuildError
 
 DEFAULT = "default"
+CHECKOUT_THEMES = Path(__file__).resolve().parents[3] / "themes"
+"""``themes/`` at the top of a source checkout (``src/trackreport/site/themes.py`` up three)."""
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,16 @@ class Theme:
 
 
 def default_theme_dir() -> Path:
-    """The default theme folder inside the installed package."""
-    root = resources.files("trackreport") / "themes" / DEFAULT
-    path = Path(str(root))
-    if not (path / "templates").is_dir():  # pragma: no cover - a broken install
-        raise BuildError(f"the default theme is missing from the installed package ({path})")
-    return path
+    """The default theme folder: in the installed package, else in the checkout."""
+    installed = Path(str(resources.files("trackreport") / "themes" / DEFAULT))
+    if (installed / "templates").is_dir():
+        return installed
+    checkout = CHECKOUT_THEMES / DEFAULT  # editable install, or src/ on sys.path
+    if (checkout / "templates").is_dir():
+        return checkout
+    raise BuildError(  # pragma: no cover - a broken install
+        f"the default theme is missing: neither {installed} (installed package) nor "
+        f"{checkout} (source checkout) has a templates/ folder")
 
 
 def available_themes() -> list[str]:
