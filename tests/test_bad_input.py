@@ -299,3 +299,20 @@ def test_surrogates_given_to_start_run_and_set_experiment(store: Path) -> None:
     assert not (store / "runs").exists() or not list((store / "runs").iterdir())
     with pytest.raises(tr.InvalidValueError, match="description of experiment 'e'"):
         tr.set_experiment("e", description=SURROGATE)
+
+
+def test_no_default_step_after_the_last_step(store: Path) -> None:
+    import trackreport as tr
+    from trackreport.errors import InvalidValueError
+
+    with tr.start_run() as run:
+        run.log_metric("m", 1.0, step=2**63 - 1)
+        run.log_metrics({"n": 1.0}, step=2**63 - 1)
+        with pytest.raises(InvalidValueError, match=r"'m'.*no next step"):
+            run.log_metric("m", 2.0)
+        with pytest.raises(InvalidValueError, match=r"'n'.*no next step"):
+            run.log_metrics({"k": 1.0, "n": 2.0})
+        run.log_metric("k", 3.0)  # the refused call logged nothing
+    got = tr.get_run(run.id)
+    assert got.metrics["m"].steps == [2**63 - 1] and got.metrics["k"].steps == [0]
+    assert got.problems.corrupt_lines == 0 and got.problems.skipped == []

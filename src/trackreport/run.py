@@ -118,6 +118,8 @@ class ActiveRun:
         nxt = self._next_step
         if step is None:
             step = nxt.get(key, 0)
+            if step > MAX_STEP:
+                _no_next_step(key)
         elif type(step) is not int or not 0 <= step <= MAX_STEP:
             step = check_step(step, key)
         if step >= nxt.get(key, 0):
@@ -140,6 +142,10 @@ class ActiveRun:
             step = check_step(step, next(iter(values), "?"))
         now = time.time()
         nxt = self._next_step
+        if step is None:
+            for key in values:
+                if nxt.get(key, 0) > MAX_STEP:
+                    _no_next_step(key)
         by_step: dict[int, dict[str, float]] = {}
         for key, value in values.items():
             s = nxt.get(key, 0) if step is None else step
@@ -212,6 +218,8 @@ class ActiveRun:
         counter = image_counter(key)
         nxt = self._next_step
         step = nxt.get(counter, 0) if step is None else check_step(step, key)
+        if step > MAX_STEP:
+            _no_next_step(key)
         data, ext = artifacts.image_bytes(image)
         # Never replace an image: another process (a forked worker, a resumed run)
         # may have written this step already; then this one gets a suffix.
@@ -274,6 +282,11 @@ class ActiveRun:
         if not self._file.close():
             warnings.warn(f"run {self.id}: some events could not be written yet; "
                           "they are retried at exit", stacklevel=2)
+
+
+def _no_next_step(key: str) -> None:
+    raise InvalidValueError(
+        f"metric {key!r} was logged at step 2**63 - 1: there is no next step; pass step=")
 
 
 _MISSING = object()
