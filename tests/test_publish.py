@@ -74,7 +74,7 @@ def test_publish_commits_the_site_as_the_whole_branch(project: tuple[Path, Path]
                     str(work / "trackruns"), "--out", str(built)], check=True,
                    capture_output=True)
     expected = {str(p.relative_to(built)).replace(os.sep, "/") for p in built.rglob("*")
-                if p.is_file()} | {".nojekyll"}
+                if p.is_file() and ".trackreport-cache" not in p.parts} | {".nojekyll"}
     assert files == expected
     assert git(bare, "show", "gh-pages:index.html") == (built / "index.html").read_text().strip()
     first = git(bare, "rev-parse", "gh-pages")
