@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +24,16 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fluent._experiment_settings.clear()
     fluent._written_settings.clear()
     fluent._store_path = None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Debian's chromium driven by playwright (browser tests fail, never skip, without it)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_helpers import launch
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -17,23 +17,12 @@ from browser_helpers import (
     SHOTS,
     STATIC,
     Watch,
-    launch,
     page,
     script_json,
     write_fixture_site,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

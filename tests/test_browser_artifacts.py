@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from browser_helpers import Watch, launch
+from browser_helpers import Watch
 
 pytestmark = pytest.mark.browser
 
@@ -55,16 +55,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     run_id = done.stdout.strip().splitlines()[-1]
     build_site(root / "store", root / "site")
     return root / "site", run_id
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _open(browser: Any, url: str) -> tuple[Any, Any, Watch]:

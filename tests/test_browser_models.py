@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from browser_helpers import SHOTS, Watch, launch
+from browser_helpers import SHOTS, Watch
 from test_site_models import HOSTILE_MODELS, make_registry_store
 from trackreport.site.build import build_site
 
@@ -23,16 +23,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
     ids = make_registry_store(root / "store")
     build_site(root / "store", root / "site")
     return root / "site", ids
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def test_registry_pages_in_chromium(browser: Any, site: tuple[Path, dict[str, str]]) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from browser_helpers import launch
 from trackreport.site.build import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,16 +91,6 @@ def test_show_prints_the_run_page_path(nested: tuple[Path, dict[str, str]]) -> N
 
 
 # in chromium, on the committed example site ---------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
 def _example_pages() -> dict[str, Path]:
     return {"index": EXAMPLE / "index.html",
             "experiment": next((EXAMPLE / "experiments").glob("*/index.html")),
