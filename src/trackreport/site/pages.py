@@ -283,6 +283,16 @@ class RunModel:
 
 
 @dataclass
+class RunDataset:
+    """A data set the run used (``log_input``), on the run page."""
+
+    name: str = doc("The data set's name.")
+    summary: str = doc("Rows, role (training, evaluation, ...) and source, in words.")
+    digest: str = doc("Its digest (a fingerprint of the data), or ''.")
+    columns: list[KeyValue] = doc("Columns and dtypes (or array shape and dtype).")
+
+
+@dataclass
 class ModelFile:
     """One file of a registered model version."""
 
@@ -438,6 +448,8 @@ class RunPage(Page):
                                    default_factory=list)
     models: list[RunModel] = doc("Models logged by the run, with signature and registrations.",
                                  default_factory=list)
+    datasets: list[RunDataset] = doc("Data sets the run used (log_input).",
+                                     default_factory=list)
     problems: list[str] = doc("What the reader had to skip in this run's files.",
                               default_factory=list)
 

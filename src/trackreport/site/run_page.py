@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import Any
 
 from ..records import RUNNING, Run
 from ..redact import redact_text
@@ -14,7 +15,7 @@ from .common import NO_FINITE, STATUS_NOTE, STATUS_TEXT, SiteContext
 from .environment import environment
 from .models import RunModel
 from .notes import json_script, json_text, render_markdown
-from .pages import Artifact, Chart, Fact, KeyValue, Link, MetricRow, Note, RunPage
+from .pages import Artifact, Chart, Fact, KeyValue, Link, MetricRow, Note, RunDataset, RunPage
 from .previews import ArtifactBuilder
 from .ranking import GOAL_WORDS, metric_goal
 from .story import MetricInfo
@@ -162,6 +163,7 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
         children=[ctx.run_line(r, path) for r in sorted(
             children, key=lambda r: (r.start or 0.0, r.run_id))],
         models=models,
+        datasets=[run_dataset(d) for d in run.datasets if isinstance(d, dict)],
         problems=problems(run),
     )
     return page
@@ -210,3 +212,29 @@ def problems(run: Run) -> list[str]:
         out.append(f"{fmt.plural(p.corrupt_lines, 'corrupt line')} skipped.")
     out.extend(p.messages)
     return out
+
+
+def run_dataset(record: dict[str, Any]) -> RunDataset:
+    """A ``dataset`` event (``log_input``) for the run page; odd field types show as text."""
+    def text(key: str) -> str:
+        value = record.get(key)
+        return value if isinstance(value, str) else ""
+
+    words = []
+    rows = record.get("rows")
+    if isinstance(rows, int) and not isinstance(rows, bool):
+        words.append(f"{rows:,} row{'s' if rows != 1 else ''}")
+    if text("context"):
+        words.append(f"used for {text('context')}")
+    if text("source"):
+        words.append(f"from {text('source')}")
+    schema = record.get("schema") if isinstance(record.get("schema"), dict) else {}
+    columns = [KeyValue(str(c.get("name")), str(c.get("dtype")))
+               for c in schema.get("columns") or [] if isinstance(c, dict)] \
+        if isinstance(schema.get("columns"), list) else []
+    if schema.get("type") == "array":
+        shape = schema.get("shape") if isinstance(schema.get("shape"), list) else []
+        columns = [KeyValue("array", f"{' × '.join(str(d) for d in shape)} "
+                                     f"{schema.get('dtype') or ''}".strip())]
+    return RunDataset(name=text("name") or "unnamed data set", summary=", ".join(words),
+                      digest=text("digest"), columns=columns)
