@@ -6,6 +6,8 @@ Log params, metrics, tags, artifacts and notes to append-only JSONL files;
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     InvalidKeyError,
     InvalidMetricTypeError,
@@ -53,10 +55,23 @@ from .fluent import (
     set_tags,
     start_run,
 )
-from .models import ModelInfo
 from .records import Experiment, MetricSeries, Run
-from .registry import ModelVersion, RegisteredModel
 from .run import ActiveRun
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import ModelInfo
+    from .registry import ModelVersion, RegisteredModel
+
+# The model classes load on first use: the logging path does not pay for them.
+_LAZY = {"ModelInfo": "models", "ModelVersion": "registry", "RegisteredModel": "registry"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __version__ = "0.1.0"
 

@@ -21,7 +21,6 @@ inside the functions that need them.
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import os
 import pickle
@@ -170,6 +169,8 @@ def _no_flavor(model: Any, exc: Exception) -> ModelFlavorError:
 
 
 def _libraries(model: Any, fmt: str) -> dict[str, str]:
+    import importlib.metadata  # 50 ms: not on the `import trackreport` path
+
     wanted = [type(model).__module__.split(".")[0], "numpy"]
     if fmt in ("skops", "joblib"):
         wanted += ["sklearn", "scipy", fmt]
