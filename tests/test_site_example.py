@@ -44,3 +44,15 @@ def test_example_store_reads_and_checks_clean() -> None:
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC},
                           check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("OK: 9 runs"), proc.stdout
+
+
+def test_run_pages_show_the_primary_metric_in_its_format() -> None:
+    # val_roc_auc is declared format="percent": the run page's big number agrees with the
+    # experiment page ("99.5 %"), not a bare 0.9952.
+    from bs4 import BeautifulSoup
+
+    root = Path(__file__).resolve().parent.parent / "site_example" / "runs"
+    bigs = [BeautifulSoup((d / "index.html").read_text("utf-8"), "html.parser")
+            .select_one(".big-number").get_text(strip=True) for d in sorted(root.iterdir())]
+    assert bigs and all(b.endswith("%") for b in bigs), bigs
+    assert "99.5\u00a0%" in bigs

@@ -114,12 +114,14 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
             last_step=fmt.integer(st.last_step), goal_words=GOAL_WORDS.get(goal or "", ""),
             primary=key == primary_key, note=note))
         if key == primary_key:
-            label = MetricInfo.of(key, exp).label
-            primary.append(Fact(label, fmt.number(st.last),
+            info = MetricInfo.of(key, exp)  # the experiment's label and format (percent)
+            label = info.label
+            shown = info.value if info.percent else fmt.number
+            primary.append(Fact(label, shown(st.last),
                                 detail=GOAL_WORDS.get(goal or "", "")))
             if st.count > 1 and goal:
                 best = st.max if goal == "max" else st.min
-                primary.append(Fact(f"best {label} during the run", fmt.number(best),
+                primary.append(Fact(f"best {label} during the run", shown(best),
                                     detail=f"over {fmt.plural(st.count, 'step')}"))
         finite = st.count if not note else sum(1 for v in s.values if math.isfinite(v))
         if finite < 2:  # one point makes no line: the table says it all
