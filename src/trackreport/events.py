@@ -132,6 +132,8 @@ def _reason(exc: Exception) -> str:
         return "is nested too deeply"
     if "surrogates not allowed" in text:
         return "contains a lone surrogate (not valid UTF-8)"
+    if "Dict key must" in text or "keys must be" in text:
+        return "has a dict key that is not a string (JSON keys are text)"
     return f"cannot be stored as JSON ({text})"
 
 
