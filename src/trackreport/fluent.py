@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import env, events, writer
+from . import env, events, signal_guard, writer
 from .errors import InvalidValueError, NoActiveRunError, RunNotFoundError, TrackreportError
 from .keys import check_key, check_text
 from .reader import read_run
@@ -564,6 +564,7 @@ def _on_sigint(signum: int, frame: Any) -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    signal_guard.handler_started()
     if writer.defer_signal(lambda: _on_sigterm(signum, None)):
         return
     _end_all(KILLED, "SIGTERM")
@@ -580,6 +581,8 @@ def _install_signal_handler() -> None:
     try:
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal_guard.install(_on_sigterm)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _on_sigint)
     except (ValueError, OSError):  # pragma: no cover - not the main interpreter
@@ -644,6 +647,7 @@ def _after_fork_in_child() -> None:
     """A forked child logs to its own files, never to its parent's, and never ends their runs."""
     try:
         _forget_parent_files()
+        signal_guard.after_fork_in_child()
     finally:
         _restore_signals()  # a SIGTERM sent meanwhile is delivered now, to our handler
 
