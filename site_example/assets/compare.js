@@ -260,7 +260,8 @@
     var box = el("div", "cmp-not-found");
     box.setAttribute("role", "status");
     box.appendChild(
-      el("p", null, (missing.length === 1 ? "Run not found: " : "Runs not found: "))
+      el("p", null, (missing.length === 1 ? "This run is not in this report (deleted, or from another report):" :
+        "These runs are not in this report (deleted, or from another report):"))
     );
     var list = el("ul");
     missing.forEach(function (id) {
@@ -321,7 +322,7 @@
   }
 
   function renderParams(root, runs) {
-    var box = section(root, "Params");
+    var box = section(root, "Settings (params)");
     var keys = [];
     runs.forEach(function (run) {
       Object.keys(run.params).forEach(function (key) {
@@ -332,7 +333,7 @@
     });
     keys.sort(collator.compare);
     if (!keys.length) {
-      box.appendChild(el("p", "cmp-note", "These runs logged no params."));
+      box.appendChild(el("p", "cmp-note", "These runs recorded no settings (params)."));
       return;
     }
     var table = el("table", "cmp-table cmp-params only-differences");
@@ -381,9 +382,9 @@
       toggle.setAttribute("aria-checked", toggle.checked ? "true" : "false");
       note.textContent =
         differing === 0
-          ? "All " + keys.length + " params are the same" +
+          ? "All " + keys.length + " settings are the same" +
             (toggle.checked ? "; switch off \u201cOnly differences\u201d to see them." : ".")
-          : differing + " of " + keys.length + " params differ.";
+          : differing + " of " + keys.length + (keys.length === 1 ? " setting differs." : " settings differ.");
     };
     toggle.addEventListener("change", update);
     update();
@@ -534,9 +535,9 @@
   }
 
   function renderMetrics(root, runs, keys) {
-    var box = section(root, "Metrics");
+    var box = section(root, "Results (metrics)");
     if (!keys.length) {
-      box.appendChild(el("p", "cmp-note", "These runs logged no metrics."));
+      box.appendChild(el("p", "cmp-note", "These runs recorded no results (metrics)."));
       return;
     }
     box.appendChild(
@@ -829,12 +830,12 @@
     if (!drawn) {
       return; // no heading without content under it
     }
-    var box = section(root, "Charts");
+    var box = section(root, "How the results moved during training");
     if (lines.childNodes.length) {
       box.appendChild(lines);
     }
     if (bars.childNodes.length) {
-      box.appendChild(el("p", "cmp-note", "Metrics logged once per run: one bar per run."));
+      box.appendChild(el("p", "cmp-note", "Results logged once per run: one bar per run."));
       box.appendChild(bars);
     }
   }
