@@ -269,7 +269,7 @@ def run_dataset(record: dict[str, Any]) -> RunDataset:
     words = []
     rows = record.get("rows")
     if isinstance(rows, int) and not isinstance(rows, bool):
-        words.append(f"{rows:,} row{'s' if rows != 1 else ''}")
+        words.append(fmt.plural(rows, "row"))
     if text("context"):
         words.append(f"used for {text('context')}")
     if text("source"):
