@@ -47,7 +47,19 @@ for i, (name, acc, steps) in enumerate([("baseline-cnn", 0.9, [0, 1, 2]),
             tr.log_image(image(i, step), key="samples", step=step)
         if i == 1:
             tr.log_image(image(i, 0), key=HOSTILE, step=0)
+
+# ties: one experiment breaks them on loss (lower is better), one does not
+tr.set_experiment("ties", primary_metric="acc", goal="max", tie_breaker="loss")
+for name, acc, loss in [("t-a", 0.9, 0.3), ("t-b", 0.9, 0.2), ("t-c", 0.8, 0.1)]:
+    with tr.start_run(name=name, capture=False):
+        tr.log_metrics({"acc": acc, "loss": loss})
+tr.set_experiment("plain-ties", primary_metric="acc", goal="max")
+for name in ("p-a", "p-b"):
+    with tr.start_run(name=name, capture=False):
+        tr.log_metric("acc", 0.9)
 """
+
+NAMES = ["baseline-cnn", "cnn-wide", "cnn-deep", "cnn-plain", "t-a", "t-b", "t-c", "p-a", "p-b"]
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +74,10 @@ def media_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     site = root / "site"
     ids = {}
     for data in (site / "runs").glob("*/data.js"):
-        for name in ("baseline-cnn", "cnn-wide", "cnn-deep", "cnn-plain"):
+        for name in NAMES:
             if f'"name":"{name}"' in data.read_text("utf-8"):
                 ids[name] = data.parent.name
-    assert len(ids) == 4
+    assert sorted(ids) == sorted(NAMES)
     return {"site": site, "ids": ids}
 
 
@@ -170,6 +182,22 @@ def test_compare_headline_in_the_experiments_words(
     assert pg.locator("[data-headline]").inner_text() == (
         "None of the other runs beats baseline-cnn, which has Validation accuracy 90\u00a0%.")
     watch.assert_clean()
+    cases = {
+        ("t-a", "t-b", "t-c"): "Best of these 3 runs: t-b, with acc 0.9, the same as t-a; it "
+                               "wins the tie on loss (0.2).",
+        ("p-b", "p-a"): "Both runs tie on acc at 0.9: p-b and p-a.",
+        ("t-a", "p-a"): "These runs come from 2 different experiments, which each judge their "
+                        "runs by their own measure, so none is picked as the best. Their "
+                        "numbers are side by side below.",
+        ("cnn-wide",): "Only one run is chosen. Tick two or more in an experiment's runs table "
+                       "to compare them.",
+    }
+    for names, sentence in cases.items():
+        pg, watch = open_page(site / "compare/index.html",
+                              "?runs=" + ",".join(ids[n] for n in names))
+        pg.wait_for_selector("#compare[data-state=ready]")
+        assert pg.locator("[data-headline]").inner_text() == sentence
+        watch.assert_clean()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -462,6 +462,32 @@
     return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
   }
 
+  /* The run a tie-breaker metric puts ahead of the others tied with it, or null. */
+  function tieWinner(tied, tb) {
+    if (tied.length < 2 || !tb || typeof tb.metric !== "string" ||
+        (tb.goal !== "max" && tb.goal !== "min")) {
+      return null;
+    }
+    var best = null;
+    var count = 0;
+    tied.forEach(function (run) {
+      var m = run.metrics[tb.metric];
+      if (!m || !isNumber(m.last)) {
+        return;
+      }
+      if (best === null || (tb.goal === "max" ? m.last > best.value : m.last < best.value)) {
+        best = { run: run, value: m.last };
+        count = 1;
+      } else if (m.last === best.value) {
+        count += 1;
+      }
+    });
+    if (!best || count > 1) {
+      return null;
+    }
+    return { run: best.run, label: tb.label || tb.metric, text: textOf(best.run.metrics[tb.metric]).last };
+  }
+
   /* The answer first, in words: which of the chosen runs is best, and by how much
    * against the experiment's baseline. Every number is the build's text. */
   function headline(runs, experiments) {
@@ -509,9 +535,17 @@
       return run.metrics[key].last === best;
     });
     var value = textOf(tied[0].metrics[key]).last;
+    var decider = tieWinner(tied, exp.tie_breaker);
     var text;
-    if (tied.length > 1) {
-      text = (tied.length === runs.length ? "All " + runs.length + " runs tie" :
+    if (decider) {
+      var others = tied.filter(function (run) {
+        return run !== decider.run;
+      });
+      text = "Best of these " + runs.length + " runs: " + decider.run.label + ", with " + label +
+        " " + value + ", the same as " + listNames(others) + "; it wins the tie on " +
+        decider.label + " (" + decider.text + ").";
+    } else if (tied.length > 1) {
+      text = (tied.length === runs.length ? (runs.length === 2 ? "Both runs tie" : "All " + runs.length + " runs tie") :
         tied.length + " of these " + runs.length + " runs tie") +
         " on " + label + " at " + value + ": " + listNames(tied) + ".";
     } else if (tied[0].baseline) {

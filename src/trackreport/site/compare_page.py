@@ -57,11 +57,15 @@ def compare_page(ctx: SiteContext, summaries: list[RunSummary], experiments: lis
 
 
 def _experiment(view: ExperimentView) -> dict[str, Any]:
-    """What the compare headline says of an experiment: its ranking metric and baseline."""
+    """What the compare headline says of an experiment: its ranking metric, the metric
+    that breaks ties, and its baseline."""
     info, base = view.info, view.baseline
     out: dict[str, Any] = {}
     if info is not None:
         out.update(metric=info.key, label=info.label, goal=info.goal.value)
+    tie = view.tie_info
+    if tie is not None and tie.goal.value:
+        out["tie_breaker"] = {"metric": tie.key, "label": tie.label, "goal": tie.goal.value}
     if base is not None:
         out.update(baseline=base.run_id, baseline_words=baseline_words(base.name))
         value = base.value(info.key) if info is not None else None
