@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from site_fixtures import OUTSIDE_MARK, Built, shared_build, site_files
+from trackreport import display as fmt
 from trackreport.errors import BuildError
 from trackreport.frames import RUN_COLUMNS
 from trackreport.site.build import SITE_MARKER, build_site, forge_commit_url
@@ -158,10 +159,14 @@ def test_data_script_shape(built: Built) -> None:
     assert text.startswith(prefix) and text.endswith(";\n")
     data = json.loads(text[len(prefix):-2])
     assert set(data) == {"run_id", "name", "experiment", "status", "url", "params", "metrics",
-                         "series", "primary_metric"}
+                         "series", "primary_metric", "param_text", "images"}
     assert data["url"] == f"../runs/{run_id}/index.html"
+    # raw values to rank and draw, and the words the site writes for a person
     assert data["metrics"]["val_acc"] == {"last": 0.95, "min": 0.82, "max": 0.95, "steps": 3,
-                                          "goal": "max"}
+                                          "goal": "max", "label": "val_acc",
+                                          "text": {"last": "0.95", "min": "0.82", "max": "0.95"}}
+    assert data["param_text"] == {k: fmt.param(v) for k, v in data["params"].items()}
+    assert data["images"] == {}
     assert data["series"]["val_acc"] == {"steps": [0, 1, 2], "values": [0.82, 0.9, 0.95]}
     nan = (built.site / f"runs/{built.info['svg_run']}/data.js").read_text()
     assert "NaN" not in nan

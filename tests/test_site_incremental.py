@@ -96,6 +96,13 @@ def test_incremental_equals_clean_through_every_kind_of_change(
             tr.log_artifact({str(tmp_path / "notes.md")!r})
     """)
     assert_incremental_equals_clean(root, tmp_path, "new artifact")
+    log(root, f"""
+        import numpy as np
+        with tr.start_run(run_id={ids['parent']!r}):
+            tr.log_image(np.zeros((4, 4)), key="samples", step=0)
+            tr.log_image(np.ones((4, 4)), key="samples", step=1)
+    """)
+    assert_incremental_equals_clean(root, tmp_path, "new images")
     shutil.rmtree(root / "runs" / ids["child"])
     assert_incremental_equals_clean(root, tmp_path, "removed run")
     log(root, 'tr.set_experiment("beta", description="Now described", primary_metric="loss")')

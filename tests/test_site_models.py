@@ -63,7 +63,7 @@ def test_models_index_answers_which_model_ships(site: tuple[Path, dict[str, str]
     card = next(c for c in doc.select(".model-card") if c.h3.get_text() == "churn")
     sentence = card.select_one(".model-sentence").get_text()
     assert sentence.startswith("churn: version 2 ships (alias champion since 20")
-    assert "from run rf-300 (val_acc 0.910)" in sentence
+    assert "from run rf-300 (val_acc 0.91)" in sentence
     for a in doc.select(".model-card .card-title a"):
         assert target(page, a["href"]).is_file()
     assert "<script>alert" not in page.read_text() and "<img src=x" not in page.read_text()

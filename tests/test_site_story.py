@@ -130,8 +130,7 @@ def test_improved() -> None:
             R("rf-100", {"val_acc": 0.85}, DAY), R("rf-300", {"val_acc": 0.91}, 3 * DAY),
             R("rf-500", {"val_acc": 0.9}, 4 * DAY), R("gb", {"val_acc": 0.88}, 5 * DAY)]
     assert sentences(runs, ACC) == [
-        "Best: rf-300, validation accuracy 0.910, +0.110 (13.8 %) over the baseline "
-        "baseline-logreg (0.800).",
+        "Best: rf-300, validation accuracy 0.91, +0.11 (13.8 %) over baseline-logreg (0.8).",
         "Last improvement: 2 runs ago, 2 days before the latest run.",
     ]
 
@@ -142,7 +141,7 @@ def test_latest_is_best_percent_format() -> None:
                                           "format": "percent"}})
     runs = [R("base", {"val_acc": 0.9}, 0), R("better", {"val_acc": 0.937}, 60)]
     assert sentences(runs, exp) == [
-        "Best: better, Validation accuracy 93.7\u00a0%, +3.7 points over the baseline base (90.0\u00a0%).",
+        "Best: better, Validation accuracy 93.7\u00a0%, +3.7 points over the baseline base (90\u00a0%).",
         "The latest run is the best so far: still improving.",
     ]
 
@@ -158,7 +157,7 @@ def test_same_as_baseline_with_ties() -> None:
 
 def test_one_tie_with_baseline_is_singular() -> None:
     runs = [R("base", {"val_acc": 0.9}, 0), R("other", {"val_acc": 0.9}, 60)]
-    assert sentences(runs, ACC)[0] == "No run beats the baseline base (0.900); 1 run ties with it."
+    assert sentences(runs, ACC)[0] == "No run beats the baseline base (0.9); 1 run ties with it."
     assert sentences(runs, ACC)[1] == \
         "Last improvement: one run ago, 1 minute before the latest run."
 
@@ -168,15 +167,15 @@ def test_worse_than_baseline() -> None:
     runs = [R("base", {"rmse": 4.0}, 0), R("deep", {"rmse": 4.5}, 60),
             R("wide", {"rmse": 5.0}, 120)]
     assert sentences(runs, exp)[0] == \
-        "No run beats the baseline base (4.00): the next best, deep, is 0.500 (12.5 %) worse (4.50)."
+        "No run beats the baseline base (4): the next best, deep, is 0.5 (12.5 %) worse (4.5)."
 
 
 def test_tie_names_the_tied_runs() -> None:
     runs = [R("base", {"val_acc": 0.9}, 0)] + [R(n, {"val_acc": 0.958}, i * 60)
                                                for i, n in enumerate("abcdef", start=1)]
     assert sentences(runs, ACC)[0] == (
-        "6 runs tie at 0.958 validation accuracy: f, e, d, c, b and 1 more, +0.0580 (6.44 %) "
-        "over the baseline base (0.900). Name a tie_breaker in set_experiment to pick one.")
+        "6 runs tie at 0.958 validation accuracy: f, e, d, c, b and 1 more, +0.058 (6.44 %) "
+        "over the baseline base (0.9). Name a tie_breaker in set_experiment to pick one.")
 
 
 def test_tie_decided_by_tie_breaker() -> None:
@@ -185,13 +184,13 @@ def test_tie_decided_by_tie_breaker() -> None:
             R("a", {"val_acc": 0.95, "val_logloss": 0.12}, 60),
             R("b", {"val_acc": 0.95, "val_logloss": 0.1}, 120)]
     assert sentences(runs, exp)[0] == (
-        "Best: b, val_acc 0.950, +0.0500 (5.56 %) over the baseline base (0.900). "
-        "It ties with 1 other run and wins on val_logloss (0.100, lower is better).")
+        "Best: b, val_acc 0.95, +0.05 (5.56 %) over the baseline base (0.9). "
+        "It ties with 1 other run and wins on val_logloss (0.1, lower is better).")
 
 
 def test_one_run() -> None:
     assert sentences([R("only", {"val_acc": 0.7}, 0)], ACC) == [
-        "Only one run has validation accuracy so far: only, 0.700."]
+        "Only one run has validation accuracy so far: only, 0.7."]
 
 
 def test_no_primary_metric() -> None:
@@ -225,7 +224,7 @@ def test_running_and_failed_runs() -> None:
             R("live", {"val_acc": 0.82}, 120, status=RUNNING),
             R("broken", {}, 180, status=FAILED)]
     assert sentences(runs, ACC) == [
-        "Best: new, validation accuracy 0.850, +0.0500 (6.25 %) over the baseline base (0.800).",
+        "Best: new, validation accuracy 0.85, +0.05 (6.25 %) over the baseline base (0.8).",
         "Last improvement: one run ago, 1 minute before the latest run.",
         "1 run failed and 1 is still running (or stopped without saying so).",
     ]

@@ -61,7 +61,7 @@ def test_parent_page_links_each_child(nested: tuple[Path, dict[str, str]]) -> No
     links = {a.get_text(): a["href"] for a in section.select("a.run-name")}
     assert links == {"child-0": f"../{ids['child-0']}/index.html",
                      "child-1": f"../{ids['child-1']}/index.html"}
-    assert "score 0.700" in section.get_text(" ")
+    assert "score 0.7" in section.get_text(" ")
 
 
 def test_experiment_table_groups_children_under_parent(nested: tuple[Path, dict[str, str]]

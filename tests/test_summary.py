@@ -77,8 +77,8 @@ def test_default_baseline_is_the_first_run_and_says_so(fixed: Path) -> None:
     assert ("Baseline: **taxi\\-first** (the first run\\; tag a run baseline\\=true or pass "
             "\\-\\-baseline to choose)") in text
     # numbers and marks are ours: not escaped
-    assert "| taxi\\-second (best) | running | 4.20<br>-0.300 (-6.67 %) 🟢 better |" in text
-    assert "| taxi\\-first (baseline) | finished | 4.50 |" in text
+    assert "| taxi\\-second (best) | running | 4.2<br>-0.3 (-6.67 %) 🟢 better |" in text
+    assert "| taxi\\-first (baseline) | finished | 4.5 |" in text
 
 
 def test_limit_keeps_the_baseline(fixed: Path) -> None:

@@ -144,7 +144,7 @@ def _plain(value: Any, fmt: str) -> Any:
             return None
         seconds = value.total_seconds()
         if fmt == "table":
-            from .site.format import duration
+            from .display import duration
 
             return duration(seconds)
         return seconds
@@ -207,7 +207,10 @@ def show_cmd(run_id: str, store: Path, as_json: bool) -> None:
     click.echo(f"  site page   runs/{summary['run_id']}/index.html  (in the built site)")
     if summary["params"]:
         click.echo("\nParams")
-        click.echo(_indent(render_table(["param", "value"], list(summary["params"].items()))))
+        from .display import param  # as logged, as the site's run page shows it
+
+        rows = [[k, param(v)] for k, v in summary["params"].items()]
+        click.echo(_indent(render_table(["param", "value"], rows)))
     if summary["metrics"]:
         click.echo("\nMetrics")
         rows = [[k, m["last"], m["min"], m["max"], m["steps"]]
@@ -499,8 +502,8 @@ def models_group() -> None:
 @store_option
 def models_list_cmd(store: Path) -> None:
     """Registered models: latest version, aliases, description."""
+    from .display import date_time
     from .registry import list_models
-    from .site.format import date_time
     from .tables import render_table
 
     found = list_models(open_store(store))
@@ -519,8 +522,8 @@ def models_list_cmd(store: Path) -> None:
 @store_option
 def models_show_cmd(name: str, store: Path) -> None:
     """One registered model: its versions, source runs and aliases."""
+    from .display import date_time
     from .registry import get_model
-    from .site.format import date_time
     from .tables import render_table
 
     model = get_model(open_store(store), name)

@@ -7,11 +7,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from .display import duration, iso
 from .errors import RunNotFoundError, TrackreportError
 from .reader import FileReport, ReadWarning, file_report, read_run
 from .records import RUNNING, Run
 from .redact import redact_text
-from .site.format import duration, iso
 from .store import Store
 
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from . import display as fmt
 from .errors import TrackreportError
 from .reader import iter_runs, read_experiments, read_run
 from .records import Experiment, Run
-from .site import format as fmt
 from .site.ranking import find_baseline, is_true, rank
 from .site.ranking import primary_metric as choose_primary
 from .site.story import MetricInfo, headline
@@ -364,7 +364,7 @@ def _difference(info: MetricInfo, value: float | None, base: float | None) -> st
     text = fmt.signed(diff, info.percent)
     if not info.percent and base != 0:
         sign = "+" if diff > 0 else "-"
-        text += f" ({sign}{fmt.significant(abs(diff) / abs(base) * 100)} %)"
+        text += f" ({sign}{fmt.relative(diff, base)})"
     goal = info.goal.value
     if goal is None:
         return text

@@ -12,23 +12,40 @@ from typing import Any
 
 import orjson
 
+from . import display
 
-def cell_text(value: Any) -> str:
-    """A cell as short text (numbers with up to 6 significant digits, None as empty)."""
+
+def cell_text(value: Any, column: str = "") -> str:
+    """A cell as a person reads it, as the site shows it: a number through
+    :func:`trackreport.display.value` (``0.9812``, ``12,346``), a param (a
+    ``params.`` column) exactly as logged, lists and dicts as JSON, None as empty."""
+    if value is None:
+        return ""
+    if column.startswith("params."):
+        return display.param(value)
+    if isinstance(value, (list, dict)):
+        return _json(value)
+    if display.is_number(value):
+        return display.value(value)
+    return str(value)
+
+
+def raw_text(value: Any) -> str:
+    """A cell for machines (CSV): every digit kept, NaN and infinities as words."""
     if value is None:
         return ""
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return f"{value:.6g}"
+        return display.param(value)  # repr: the shortest text that reads back the same
     if isinstance(value, (list, dict)):
-        try:
-            return orjson.dumps(value).decode("utf-8")
-        except TypeError:  # an int beyond 64 bits (a param read back exactly)
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return _json(value)
     return str(value)
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # an int beyond 64 bits (a param read back exactly)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 # ESC-introduced terminal sequences: CSI (colours, cursor moves), OSC (titles,
@@ -57,7 +74,8 @@ _clean = clean_text
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
                  max_width: int = 40) -> str:
     """An aligned plain-text table (cells cut at ``max_width`` characters)."""
-    texts = [[_clean(cell_text(v)) for v in row] for row in rows]
+    texts = [[_clean(cell_text(v, h)) for h, v in zip(headers, row, strict=True)]
+             for row in rows]
     heads = [_clean(h) for h in headers]
 
     def cut(text: str) -> str:
@@ -90,7 +108,7 @@ def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([raw_text(v) for v in row])
     return buf.getvalue().rstrip("\n")
 
 
@@ -104,7 +122,8 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
     out = ["| " + " | ".join(esc(h) for h in headers) + " |",
            "|" + "|".join("---:" if any(_is_number(r[i]) for r in rows) else "---"
                           for i in range(len(headers))) + "|"]
-    out += ["| " + " | ".join(esc(cell_text(v)) for v in row) + " |" for row in rows]
+    out += ["| " + " | ".join(esc(cell_text(v, h)) for h, v in zip(headers, row, strict=True))
+            + " |" for row in rows]
     return "\n".join(out)
 
 
@@ -113,7 +132,7 @@ def render_json(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     def val(v: Any) -> Any:
         if isinstance(v, float) and not math.isfinite(v):
-            return cell_text(v)
+            return raw_text(v)
         if isinstance(v, list):
             return [val(x) for x in v]
         if isinstance(v, dict):

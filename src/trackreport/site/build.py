@@ -319,12 +319,10 @@ class _Builder:
         for name in sorted(by_experiment):
             ctx.exp_slug(name)
         cards = []
-        baselines: set[str] = set()
+        views = {}
         for name in sorted(by_experiment):
             runs = by_experiment[name]
-            view = experiment_view(ctx, name, runs)
-            if view.baseline is not None:
-                baselines.add(view.baseline.run_id)
+            view = views[name] = experiment_view(ctx, name, runs)
             slug = ctx.exp_slug(name)
             exp_key = digest(key, repr(self.settings.get(name)), view.path, registry_files,
                              [(r.run_id, files[r.run_id]) for r in runs])
@@ -342,7 +340,7 @@ class _Builder:
             card.ships = self.registry.ships(name, "index.html", self.summaries)
             cards.append((card, view.last_activity or 0.0))
         self.render(index_page(ctx, cards, self.summaries))
-        self.render(compare_page(ctx, self.summaries, sorted(by_experiment), baselines))
+        self.render(compare_page(ctx, self.summaries, sorted(by_experiment), views))
         self.registry.build(run_infos(
             self.summaries, ctx.primary_metric,
             lambda key, e: metric_goal(key, self.settings.get(e)),

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import format as fmt
+
 __all__ = [
     "MAX_POINTS",
     "Bar",
@@ -600,8 +602,8 @@ def _display(value: Any) -> str:
     if _numeric_like(value):
         number = float(value)
         if number.is_integer() and abs(number) < 1e15:
-            return f"{int(number):,}"
-        return f"{number:.4g}"
+            return fmt.value(int(number))
+        return fmt.value(number)
     return json.dumps(value, sort_keys=True, default=str)
 
 

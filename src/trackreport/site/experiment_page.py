@@ -27,7 +27,7 @@ from .pages import (
     Sparkline,
 )
 from .ranking import GOAL_WORDS, Ranking, better, find_baseline, metric_goal
-from .story import MetricInfo, headline
+from .story import MetricInfo, baseline_words, headline
 from .summaries import KEPT_POINTS, RunSummary, downsample
 from .urls import relative
 
@@ -174,7 +174,7 @@ def best_run(r: RunSummary, info: MetricInfo | None, baseline: RunSummary | None
         if baseline is r:
             diff = "the baseline"
         elif base is not None:
-            diff = (f"{info.difference(value, base)} over the baseline {baseline.name} "
+            diff = (f"{info.difference(value, base)} over {baseline_words(baseline.name)} "
                     f"({info.value(base)})")
     return BestRun(name=r.name, url=relative(r.page, page), metric=info.key if info else "",
                    label=info.label if info else "",
@@ -282,7 +282,7 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
         assert baseline is not None and primary is not None  # noqa: S101
         columns.append(Column("vs baseline", "metrics", "number",
                               goal=base_info.goal.value or "",
-                              title=f"{primary} minus the baseline {baseline.name}'s"))
+                              title=f"{primary} minus {baseline_words(baseline.name)}'s"))
     for k in metric_keys[len([k for k in lead if k in infos]):]:
         columns.append(metric_column(k))
     for k in metric_keys:

@@ -413,6 +413,15 @@ class ExperimentPage(Page):
 
 
 @dataclass
+class ImageRow:
+    """One image key of a run (``log_image``): a link per step, the last step shown."""
+
+    key: str = doc("The image key as logged.")
+    steps: list[Link] = doc("Step number in words -> URL of its image, by step.",
+                            default_factory=list)
+
+
+@dataclass
 class RunPage(Page):
     """runs/<slug>/index.html: what was this run and how did it go?"""
 
@@ -439,7 +448,10 @@ class RunPage(Page):
     charts: list[Chart] = doc("One chart per metric.", default_factory=list)
     tags: list[KeyValue] = doc("Tags, sorted by key.", default_factory=list)
     notes: list[Note] = doc("Notes in the order written.", default_factory=list)
-    artifacts: list[Artifact] = doc("Artifact tree, folders first.", default_factory=list)
+    images: list[ImageRow] = doc("Images logged with log_image, one row per key.",
+                                 default_factory=list)
+    artifacts: list[Artifact] = doc("Artifact tree, folders first (without the images "
+                                    "shown in images).", default_factory=list)
     artifacts_size: str = doc("Total size of the artifacts in words.", default="")
     source: Artifact | None = doc("The captured entry-point source file, if any.", default=None)
     environment: list[Fact] = doc("Python, platform and other captured context.",
@@ -461,6 +473,9 @@ class ComparePage(Page):
     runs_index: Markup = doc("JSON: run id -> name, experiment, page URL, data script URL.",
                              default=Markup("{}"))
     run_count: int = doc("Number of runs that can be compared.", default=0)
+    experiments_index: Markup = doc("JSON: experiment name -> ranking metric (key, label, "
+                                    "goal) and baseline (run id, words, value).",
+                                    default=Markup("{}"))
     experiments: list[Link] = doc("Experiment pages, to pick runs from.", default_factory=list)
     run_counts: list[str] = doc("How many runs each experiment has, in words ('8 runs'), "
                                 "parallel to experiments.", default_factory=list)

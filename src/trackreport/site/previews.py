@@ -105,6 +105,12 @@ def is_dangerous(path: str, media_type: str) -> bool:
             or kind.endswith("+xml"))
 
 
+def is_image(path: str, media_type: str) -> bool:
+    """True for a raster image a browser draws (PNG, JPEG, GIF, WebP, AVIF, BMP; not SVG)."""
+    kind = media_type.lower().split(";")[0].strip()
+    return kind in _IMAGES or path.lower().endswith(_IMAGE_EXT)
+
+
 def extension(path: str) -> str:
     """The lowercased extension of the last segment of ``path`` ('' when none)."""
     name = posixpath.basename(path)
@@ -298,7 +304,7 @@ class ArtifactBuilder:
             return self._svg(record)
         if dangerous:  # XML, scripts: shown as escaped text, never run
             return self._text(record, TEXT_BYTES, TEXT_LINES)
-        if kind in _IMAGES or lower.endswith(_IMAGE_EXT):
+        if is_image(record.path, record.media_type):
             if not url:
                 return None
             if record.size > IMAGE_LIMIT:

@@ -13,9 +13,21 @@ from ..store import Store
 from . import format as fmt
 from .common import NO_FINITE, STATUS_NOTE, STATUS_TEXT, SiteContext
 from .environment import environment
+from .media import image_steps
 from .models import RunModel
 from .notes import json_script, json_text, render_markdown
-from .pages import Artifact, Chart, Fact, KeyValue, Link, MetricRow, Note, RunDataset, RunPage
+from .pages import (
+    Artifact,
+    Chart,
+    Fact,
+    ImageRow,
+    KeyValue,
+    Link,
+    MetricRow,
+    Note,
+    RunDataset,
+    RunPage,
+)
 from .previews import ArtifactBuilder
 from .ranking import GOAL_WORDS, metric_goal
 from .story import MetricInfo
@@ -138,14 +150,26 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
     source_record = None
     if isinstance(source_path, str):
         source_record = next((a for a in run.artifacts if a.path == source_path), None)
-    tree = artifacts.tree(run.artifacts, skip={source_path} if source_record else None)
+    # images logged with log_image: a row per key with every step (not in the file tree)
+    steps_by_key = image_steps(f"runs/{summary.slug}", run.artifacts)
+    skip = {record.path for steps in steps_by_key.values() for _, record, _ in steps}
+    if source_record is not None:
+        skip.add(source_record.path)
+    tree = artifacts.tree(run.artifacts, skip=skip)
     if source_record is not None:
         source_entry = artifacts.entry(source_record, source=True)
+    images = []
+    for key, steps in steps_by_key.items():
+        links = [Link(fmt.integer(step), url) for step, record, _ in steps
+                 if (url := artifacts.copy(record)[0])]
+        if links:
+            images.append(ImageRow(key=key, steps=links))
     total = sum(a.size for a in run.artifacts)
     # environment
     env_facts, packages, command = environment(run.context)
     page = RunPage(
         **ctx.base("run.html", "run", path, run.name, run.name, crumbs,
+                   extra_scripts=["assets/media.js"] if images else (),
                    updated=("Run last updated", last_event)),
         run_id=run.run_id, name=run.name, status=run.status,
         status_text=STATUS_TEXT.get(run.status, run.status.title()),
@@ -160,7 +184,7 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
         metrics=metric_rows, charts=charts_list,
         tags=[KeyValue(k, v) for k, v in sorted(run.tags.items())],
         notes=[Note(render_markdown(n.markdown), fmt.date_time(n.time)) for n in run.notes],
-        artifacts=tree, artifacts_size=fmt.size(total) if run.artifacts else "",
+        images=images, artifacts=tree, artifacts_size=fmt.size(total) if run.artifacts else "",
         source=source_entry, environment=env_facts, packages=packages,
         children=[ctx.run_line(r, path) for r in sorted(
             children, key=lambda r: (r.start or 0.0, r.run_id))],
@@ -173,7 +197,13 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
 
 
 def data_script(ctx: SiteContext, run: Run, summary: RunSummary) -> str:
-    """The run's data script for the compare page (``runs/<run_id>/data.js``)."""
+    """The run's data script for the compare page (``runs/<run_id>/data.js``).
+
+    Raw values (for ranking and charts) go with the words a person reads:
+    each metric's label and its last, min and max in the experiment's format
+    (``99.5 %``), params as logged, and each image key's steps with the site
+    path of its file.
+    """
     from . import charts as charts_mod
 
     exp = ctx.settings.get(run.experiment)
@@ -186,14 +216,20 @@ def data_script(ctx: SiteContext, run: Run, summary: RunSummary) -> str:
         # Drawn only: 6 significant digits (the metrics above keep every digit).
         series[key] = {"steps": steps, "values": charts_mod.round_significant(values)}
         st = summary.stats[key]
+        info = MetricInfo.of(key, exp)
         metrics[key] = {"last": st.last, "min": st.min, "max": st.max, "steps": st.count,
-                        "goal": metric_goal(key, exp)}
+                        "goal": metric_goal(key, exp), "label": info.label,
+                        "text": _value_words(st, info.percent)}
+    page = "compare/index.html"
+    images = {key: [[step, relative(site_path, page)] for step, _, site_path in steps]
+              for key, steps in image_steps(f"runs/{summary.slug}", run.artifacts).items()}
     data = {
         "run_id": run.run_id, "name": run.name, "experiment": run.experiment,
         "status": run.status,
-        "url": relative(summary.page, "compare/index.html"),
+        "url": relative(summary.page, page),
         "params": {k: v for k, v in run.params.items()},
-        "metrics": metrics, "series": series,
+        "param_text": {k: fmt.param(v) for k, v in run.params.items()},
+        "metrics": metrics, "series": series, "images": images,
         "primary_metric": exp.primary_metric if exp else None,
     }
     key = json.dumps(run.run_id).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
@@ -201,6 +237,14 @@ def data_script(ctx: SiteContext, run: Run, summary: RunSummary) -> str:
             f"{json_text(data)};\n")
     return text
 
+
+
+def _value_words(st: Any, percent: bool) -> dict[str, str]:
+    """Last, min and max of a metric as the site writes them (``99.5 %``); NaN in words."""
+    if math.isnan(st.min):
+        return {"last": NO_FINITE, "min": "", "max": ""}
+    return {"last": "not a number" if math.isnan(st.last) else fmt.value(st.last, percent),
+            "min": fmt.value(st.min, percent), "max": fmt.value(st.max, percent)}
 
 
 def problems(run: Run) -> list[str]:
@@ -225,7 +269,7 @@ def run_dataset(record: dict[str, Any]) -> RunDataset:
     words = []
     rows = record.get("rows")
     if isinstance(rows, int) and not isinstance(rows, bool):
-        words.append(f"{rows:,} row{'s' if rows != 1 else ''}")
+        words.append(fmt.plural(rows, "row"))
     if text("context"):
         words.append(f"used for {text('context')}")
     if text("source"):

@@ -47,7 +47,7 @@ class MetricInfo:
         diff = value - base
         text = fmt.signed(diff, self.percent)
         if not self.percent and base != 0 and diff != 0:
-            text += f" ({fmt.significant(abs(diff) / abs(base) * 100)} %)"
+            text += f" ({fmt.relative(diff, base)})"
         return text
 
 
@@ -60,6 +60,12 @@ def names(runs: Sequence[Any]) -> str:
     if len(shown) == 1:
         return shown[0]
     return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def baseline_words(name: str) -> str:
+    """The baseline run in a sentence: ``the baseline rf-1``, or the bare name when
+    it says so already (``baseline-stump``, not ``the baseline baseline-stump``)."""
+    return name if "baseline" in name.lower() else f"the baseline {name}"
 
 
 def _verb(count: int, one: str, many: str) -> str:
@@ -98,7 +104,7 @@ def verdict(runs: Sequence[Any], ranking: Ranking, baseline: Any | None,
     winner = ranking.winner
     if baseline is not None and base_value is not None and baseline in tied:
         others = [r for r in tied if r is not baseline]
-        text = f"No run beats the baseline {baseline.name} ({info.value(base_value)})"
+        text = f"No run beats {baseline_words(baseline.name)} ({info.value(base_value)})"
         if others:
             text += (f"; {fmt.plural(len(others), 'run')} {_verb(len(others), 'ties', 'tie')} "
                      "with it")
@@ -106,7 +112,7 @@ def verdict(runs: Sequence[Any], ranking: Ranking, baseline: Any | None,
                 text += f", and it stays ahead on {tie_info.label}"
             elif winner is not None and winner is not baseline and tie_info is not None:
                 return (f"Best: {winner.name}, {info.label} {info.value(best_value)}, the same "
-                        f"as the baseline {baseline.name}; it wins the tie on {tie_info.label} "
+                        f"as {baseline_words(baseline.name)}; it wins the tie on {tie_info.label} "
                         f"({tie_info.value(winner.value(tie_info.key))}).")
             return text + "."
         runner = next((r for r in ranked if r is not baseline), None)
@@ -118,10 +124,10 @@ def verdict(runs: Sequence[Any], ranking: Ranking, baseline: Any | None,
         return text + "."
     over = ""
     if baseline is not None and base_value is not None:
-        over = (f", {info.difference(best_value, base_value)} over the baseline "
-                f"{baseline.name} ({info.value(base_value)})")
+        over = (f", {info.difference(best_value, base_value)} over "
+                f"{baseline_words(baseline.name)} ({info.value(base_value)})")
     elif baseline is not None:
-        over = f"; the baseline {baseline.name} has no {info.label} to compare with"
+        over = f"; {baseline_words(baseline.name)} has no {info.label} to compare with"
     if winner is None:
         return (f"{len(tied)} runs tie at {info.value(best_value)} {info.label}: "
                 f"{names(tied)}{over}. Name a tie_breaker in set_experiment to pick one.")

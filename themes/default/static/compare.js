@@ -1,8 +1,12 @@
 /* trackreport: the compare page, compare/index.html?runs=a,b,c
  *
  * The page holds <script type="application/json" id="runs-index"> mapping
- * run_id -> {"name", "experiment", "url", "data"} (urls relative to the page)
- * and an empty <div id="compare">. Each chosen run's data is a script file
+ * run_id -> {"name", "experiment", "url", "data", "baseline", "vs_baseline",
+ * "vs_word"} (urls relative to the page), <script id="experiments-index">
+ * mapping experiment -> {"metric", "label", "goal", "baseline",
+ * "baseline_words", "baseline_value"}, and an empty <div id="compare">.
+ * Numbers come formatted by the build (the site's one formatter, in the
+ * experiment's format: 99.5 %), so they read as on every other page. Each chosen run's data is a script file
  * that sets window.trackreportRuns[run_id] (browsers block fetch on file://,
  * so it is loaded with a <script> element). Everything is built with DOM
  * calls and textContent: run names, params and tags are user data.
@@ -40,7 +44,20 @@
     "#compare .cmp-range{display:block;font-size:.8em;opacity:.7}" +
     "#compare .cmp-switch{display:inline-flex;gap:.4rem;align-items:center;margin:0 0 .5rem;cursor:pointer}" +
     "#compare .cmp-note{opacity:.75}" +
-    "#compare .chart{width:100%;min-height:260px}";
+    "#compare .chart{width:100%;min-height:260px}" +
+    "#compare .cmp-headline{font-size:1.1em;margin:0 0 1.25rem;max-width:60rem}" +
+    "#compare .cmp-metric-key{display:block;font-size:.8em;font-weight:400;opacity:.7}" +
+    "#compare .cmp-media{margin:0 0 1.5rem}" +
+    "#compare .cmp-media h3{margin:0 0 .4rem;overflow-wrap:anywhere}" +
+    "#compare .cmp-slider{display:flex;flex-wrap:wrap;align-items:center;gap:.3rem .75rem;margin:0 0 .6rem}" +
+    "#compare .cmp-slider input{flex:1 1 12rem;max-width:28rem}" +
+    "#compare .cmp-media-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,14rem),1fr));gap:.75rem}" +
+    "@media (max-width:40rem){#compare .cmp-media-grid{grid-template-columns:repeat(2,minmax(0,1fr))}}" +
+    "#compare .cmp-media-cell{margin:0;min-width:0}" +
+    "#compare .cmp-media-cell figcaption{display:flex;align-items:center;gap:.4rem;font-size:.9em;margin:0 0 .3rem;overflow-wrap:anywhere}" +
+    "#compare .cmp-media-cell img{display:block;width:100%;height:auto;border:1px solid rgba(127,127,127,.25);border-radius:4px}" +
+    "#compare .cmp-media-cell [hidden]{display:none}" +
+    "#compare .cmp-no-image{display:flex;align-items:center;justify-content:center;min-height:6rem;padding:.5rem;border:1px dashed rgba(127,127,127,.45);border-radius:4px;opacity:.75;text-align:center}";
 
   function injectBaseCss() {
     if (document.getElementById("trackreport-compare-css")) {
@@ -113,8 +130,8 @@
     }
   }
 
-  function readIndex() {
-    var script = document.getElementById("runs-index");
+  function readIndex(id) {
+    var script = document.getElementById(id || "runs-index");
     if (!script) {
       return {};
     }
@@ -156,6 +173,7 @@
     return typeof value === "number" && isFinite(value);
   }
 
+  /* A fallback for data scripts from older builds: the build formats numbers. */
   function formatNumber(value) {
     if (value === null || value === undefined) {
       return "—";
@@ -179,9 +197,12 @@
     return Number(text) === value ? String(value) : text;
   }
 
-  function formatParam(value) {
+  function formatParam(value, text) {
     if (value === undefined) {
       return "—";
+    }
+    if (typeof text === "string") {
+      return text; // as logged, as on the run page
     }
     if (typeof value === "string") {
       return value;
@@ -239,7 +260,8 @@
     var box = el("div", "cmp-not-found");
     box.setAttribute("role", "status");
     box.appendChild(
-      el("p", null, (missing.length === 1 ? "Run not found: " : "Runs not found: "))
+      el("p", null, (missing.length === 1 ? "This run is not in this report (deleted, or from another report):" :
+        "These runs are not in this report (deleted, or from another report):"))
     );
     var list = el("ul");
     missing.forEach(function (id) {
@@ -300,7 +322,7 @@
   }
 
   function renderParams(root, runs) {
-    var box = section(root, "Params");
+    var box = section(root, "Settings (params)");
     var keys = [];
     runs.forEach(function (run) {
       Object.keys(run.params).forEach(function (key) {
@@ -311,7 +333,7 @@
     });
     keys.sort(collator.compare);
     if (!keys.length) {
-      box.appendChild(el("p", "cmp-note", "These runs logged no params."));
+      box.appendChild(el("p", "cmp-note", "These runs recorded no settings (params)."));
       return;
     }
     var table = el("table", "cmp-table cmp-params only-differences");
@@ -334,8 +356,8 @@
       var th = el("th", null, key);
       th.scope = "row";
       tr.appendChild(th);
-      values.forEach(function (value) {
-        var td = el("td", null, formatParam(value));
+      values.forEach(function (value, i) {
+        var td = el("td", null, formatParam(value, runs[i].paramText[key]));
         if (value === undefined) {
           td.classList.add("cmp-missing");
           td.title = "not logged";
@@ -360,9 +382,9 @@
       toggle.setAttribute("aria-checked", toggle.checked ? "true" : "false");
       note.textContent =
         differing === 0
-          ? "All " + keys.length + " params are the same" +
+          ? "All " + keys.length + " settings are the same" +
             (toggle.checked ? "; switch off \u201cOnly differences\u201d to see them." : ".")
-          : differing + " of " + keys.length + " params differ.";
+          : differing + " of " + keys.length + (keys.length === 1 ? " setting differs." : " settings differ.");
     };
     toggle.addEventListener("change", update);
     update();
@@ -410,14 +432,155 @@
     return null;
   }
 
+  /* The experiment's label of metric `key` (set_experiment(metrics=...)), else the key. */
+  function metricLabel(runs, key) {
+    for (var i = 0; i < runs.length; i += 1) {
+      var m = runs[i].metrics[key];
+      if (m && typeof m.label === "string" && m.label) {
+        return m.label;
+      }
+    }
+    return key;
+  }
+
+  /* A metric's last, min and max as the build wrote them (99.5 %), else formatted here. */
+  function textOf(m) {
+    var t = m && m.text && typeof m.text === "object" ? m.text : {};
+    var pick = function (name) {
+      return typeof t[name] === "string" ? t[name] : formatNumber(m[name]);
+    };
+    return { last: pick("last"), min: pick("min"), max: pick("max") };
+  }
+
+  function listNames(runs) {
+    var names = runs.map(function (run) {
+      return run.label;
+    });
+    if (names.length < 2) {
+      return names.join("");
+    }
+    return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+  }
+
+  /* The run a tie-breaker metric puts ahead of the others tied with it, or null. */
+  function tieWinner(tied, tb) {
+    if (tied.length < 2 || !tb || typeof tb.metric !== "string" ||
+        (tb.goal !== "max" && tb.goal !== "min")) {
+      return null;
+    }
+    var best = null;
+    var count = 0;
+    tied.forEach(function (run) {
+      var m = run.metrics[tb.metric];
+      if (!m || !isNumber(m.last)) {
+        return;
+      }
+      if (best === null || (tb.goal === "max" ? m.last > best.value : m.last < best.value)) {
+        best = { run: run, value: m.last };
+        count = 1;
+      } else if (m.last === best.value) {
+        count += 1;
+      }
+    });
+    if (!best || count > 1) {
+      return null;
+    }
+    return { run: best.run, label: tb.label || tb.metric, text: textOf(best.run.metrics[tb.metric]).last };
+  }
+
+  /* The answer first, in words: which of the chosen runs is best, and by how much
+   * against the experiment's baseline. Every number is the build's text. */
+  function headline(runs, experiments) {
+    if (runs.length < 2) {
+      return "Only one run is chosen. Tick two or more in an experiment's runs table to compare them.";
+    }
+    var names = [];
+    runs.forEach(function (run) {
+      if (names.indexOf(run.experiment) < 0) {
+        names.push(run.experiment);
+      }
+    });
+    if (names.length > 1) {
+      return "These runs come from " + names.length + " different experiments, which each " +
+        "judge their runs by their own measure, so none is picked as the best. " +
+        "Their numbers are side by side below.";
+    }
+    var exp = has.call(experiments, names[0]) ? experiments[names[0]] || {} : {};
+    var key = typeof exp.metric === "string" ? exp.metric : "";
+    if (!key) {
+      return "The experiment names no measure to rank its runs by, so none is picked as the best.";
+    }
+    var label = exp.label || key;
+    if (exp.goal !== "max" && exp.goal !== "min") {
+      return "None is picked as the best: the experiment does not say whether a higher or a " +
+        "lower " + label + " is better.";
+    }
+    var ranked = [];
+    var missing = [];
+    runs.forEach(function (run) {
+      var m = run.metrics[key];
+      (m && isNumber(m.last) ? ranked : missing).push(run);
+    });
+    if (!ranked.length) {
+      return "None of these runs has a " + label + " yet, so none is picked as the best.";
+    }
+    var best = null;
+    ranked.forEach(function (run) {
+      var v = run.metrics[key].last;
+      if (best === null || (exp.goal === "max" ? v > best : v < best)) {
+        best = v;
+      }
+    });
+    var tied = ranked.filter(function (run) {
+      return run.metrics[key].last === best;
+    });
+    var value = textOf(tied[0].metrics[key]).last;
+    var decider = tieWinner(tied, exp.tie_breaker);
+    var text;
+    if (decider) {
+      var others = tied.filter(function (run) {
+        return run !== decider.run;
+      });
+      text = "Best of these " + runs.length + " runs: " + decider.run.label + ", with " + label +
+        " " + value + ", the same as " + listNames(others) + "; it wins the tie on " +
+        decider.label + " (" + decider.text + ").";
+    } else if (tied.length > 1) {
+      text = (tied.length === runs.length ? (runs.length === 2 ? "Both runs tie" : "All " + runs.length + " runs tie") :
+        tied.length + " of these " + runs.length + " runs tie") +
+        " on " + label + " at " + value + ": " + listNames(tied) + ".";
+    } else if (tied[0].baseline) {
+      text = "None of the other runs beats " + (exp.baseline_words || tied[0].label) +
+        ", which has " + label + " " + value + ".";
+    } else {
+      var winner = tied[0];
+      text = "Best of these " + runs.length + " runs: " + winner.label + ", with " + label +
+        " " + value;
+      if (winner.vsBaseline && exp.baseline_words && exp.baseline_value) {
+        text += ", " + winner.vsBaseline + " " + (winner.vsWord === "worse" ? "worse" : "better") +
+          " than " + exp.baseline_words + " (" + exp.baseline_value + ")";
+      }
+      text += ".";
+    }
+    if (missing.length) {
+      text += " " + listNames(missing) + (missing.length === 1 ? " has" : " have") +
+        " no " + label + ".";
+    }
+    return text;
+  }
+
   function renderMetrics(root, runs, keys) {
-    var box = section(root, "Metrics");
+    var box = section(root, "Results (metrics)");
     if (!keys.length) {
-      box.appendChild(el("p", "cmp-note", "These runs logged no metrics."));
+      box.appendChild(el("p", "cmp-note", "These runs recorded no results (metrics)."));
       return;
     }
     box.appendChild(
-      el("p", "cmp-note", "Last value of each metric; min \u2013 max below. \u2605 marks the best.")
+      el(
+        "p",
+        "cmp-note",
+        "Each cell is the run's final value; below it, the lowest and highest values it " +
+          "logged on the way, when it logged more than one. \u2605 marks the best run for each metric."
+      )
     );
     var table = el("table", "cmp-table cmp-metrics");
     var thead = el("thead");
@@ -440,8 +603,12 @@
       }
       var tr = el("tr");
       tr.setAttribute("data-metric", key);
-      var th = el("th", null, key);
+      var label = metricLabel(runs, key);
+      var th = el("th", null, label);
       th.scope = "row";
+      if (label !== key) {
+        th.appendChild(el("span", "cmp-metric-key", key));
+      }
       if (goal) {
         th.appendChild(el("span", "cmp-range", goal === "max" ? "higher is better" : "lower is better"));
       }
@@ -454,16 +621,17 @@
           td.classList.add("cmp-missing");
         } else {
           var isBest = best !== null && lasts[i] === best && runs.length > 1;
-          var value = el("span", isBest ? "cmp-value cmp-best" : "cmp-value", formatNumber(m.last));
+          var text = textOf(m);
+          var value = el("span", isBest ? "cmp-value cmp-best" : "cmp-value", text.last);
           if (isBest) {
             value.textContent = "\u2605 " + value.textContent;
             value.title = "best";
             td.classList.add("best");
           }
           td.appendChild(value);
-          td.appendChild(
-            el("span", "cmp-range", formatNumber(m.min) + " \u2013 " + formatNumber(m.max))
-          );
+          if (m.steps > 1 && text.min !== "" && text.min !== "NaN") {
+            td.appendChild(el("span", "cmp-range", text.min + " \u2013 " + text.max));
+          }
         }
         tr.appendChild(td);
       });
@@ -667,7 +835,7 @@
     var drawn = 0;
     function figure(grid, key, spec, i) {
       var fig = el("figure", "chart-card");
-      fig.appendChild(el("figcaption", null, key));
+      fig.appendChild(el("figcaption", null, metricLabel(runs, key)));
       var div = el("div", "chart");
       div.setAttribute("data-compare-chart", String(i));
       fig.appendChild(div);
@@ -696,14 +864,162 @@
     if (!drawn) {
       return; // no heading without content under it
     }
-    var box = section(root, "Charts");
+    var box = section(root, "How the results moved during training");
     if (lines.childNodes.length) {
       box.appendChild(lines);
     }
     if (bars.childNodes.length) {
-      box.appendChild(el("p", "cmp-note", "Metrics logged once per run: one bar per run."));
+      box.appendChild(el("p", "cmp-note", "Results logged once per run: one bar per run."));
       box.appendChild(bars);
     }
+  }
+
+  /* Step -> image URL of one run's image key (relative URLs only). */
+  function imageSteps(run, key) {
+    var list = has.call(run.images, key) && Array.isArray(run.images[key]) ? run.images[key] : [];
+    var out = {};
+    list.forEach(function (pair) {
+      if (!Array.isArray(pair) || !isNumber(pair[0]) || typeof pair[1] !== "string") {
+        return;
+      }
+      var src = safeScriptUrl(pair[1]);
+      if (src && !has.call(out, String(pair[0]))) {
+        out[String(pair[0])] = src;
+      }
+    });
+    return out;
+  }
+
+  /* One cell of an image row: the run's name, then its image or "no image". */
+  function imageCell(run, color) {
+    var fig = el("figure", "cmp-media-cell");
+    fig.setAttribute("data-run-id", run.id);
+    var caption = el("figcaption");
+    var swatch = el("span", "cmp-swatch");
+    swatch.style.background = color;
+    swatch.setAttribute("aria-hidden", "true");
+    caption.appendChild(swatch);
+    caption.appendChild(el("span", null, run.label));
+    fig.appendChild(caption);
+    var img = el("img");
+    img.hidden = true;
+    fig.appendChild(img);
+    var none = el("div", "cmp-no-image", "No image at this step");
+    none.hidden = true;
+    fig.appendChild(none);
+    return { fig: fig, img: img, none: none };
+  }
+
+  /* Images logged with log_image: one row per key with the chosen runs side by
+   * side at the same step, and one slider per key that moves every run together. */
+  function renderImages(root, runs, colors) {
+    var keys = [];
+    runs.forEach(function (run) {
+      Object.keys(run.images).forEach(function (key) {
+        if (keys.indexOf(key) < 0) {
+          keys.push(key);
+        }
+      });
+    });
+    keys.sort(collator.compare);
+    var rows = [];
+    keys.forEach(function (key) {
+      var byRun = runs.map(function (run) {
+        return imageSteps(run, key);
+      });
+      var steps = [];
+      byRun.forEach(function (found) {
+        Object.keys(found).forEach(function (step) {
+          if (steps.indexOf(Number(step)) < 0) {
+            steps.push(Number(step));
+          }
+        });
+      });
+      steps.sort(function (a, b) {
+        return a - b;
+      });
+      if (steps.length) {
+        rows.push({ key: key, byRun: byRun, steps: steps });
+      }
+    });
+    if (!rows.length) {
+      return; // no heading without content under it
+    }
+    var box = section(root, "Images");
+    var several = rows.some(function (row) {
+      return row.steps.length > 1;
+    });
+    box.appendChild(
+      el(
+        "p",
+        "cmp-note",
+        several
+          ? "Each run's image at the same training step, side by side. Move a slider to go " +
+            "through the steps: every run's image follows."
+          : "Each run's image, side by side."
+      )
+    );
+    rows.forEach(function (row, k) {
+      var block = el("div", "cmp-media");
+      block.setAttribute("data-image-key", row.key);
+      block.appendChild(el("h3", null, row.key));
+      var control = el("div", "cmp-slider");
+      var stepText = el("span", "cmp-step");
+      stepText.setAttribute("aria-live", "polite");
+      var slider = null;
+      if (row.steps.length > 1) {
+        slider = el("input");
+        slider.type = "range";
+        slider.id = "cmp-image-step-" + k;
+        slider.min = "0";
+        slider.max = String(row.steps.length - 1);
+        slider.step = "1";
+        slider.value = String(row.steps.length - 1);
+        slider.setAttribute("aria-label", "Training step of the images " + row.key);
+        var label = el("label", null, "Step");
+        label.htmlFor = slider.id;
+        control.appendChild(label);
+        control.appendChild(slider);
+      }
+      control.appendChild(stepText);
+      block.appendChild(control);
+      var grid = el("div", "cmp-media-grid");
+      var cells = runs.map(function (run, i) {
+        var cell = imageCell(run, colors[i]);
+        grid.appendChild(cell.fig);
+        return cell;
+      });
+      block.appendChild(grid);
+      var show = function (index) {
+        var step = row.steps[index];
+        var words = "Step " + step.toLocaleString("en-US");
+        stepText.textContent = row.steps.length > 1
+          ? words + " (" + (index + 1) + " of " + row.steps.length + ")"
+          : words;
+        block.setAttribute("data-step", String(step));
+        if (slider) {
+          slider.setAttribute("aria-valuetext", words);
+        }
+        cells.forEach(function (cell, i) {
+          var src = has.call(row.byRun[i], String(step)) ? row.byRun[i][String(step)] : null;
+          cell.img.hidden = !src;
+          cell.none.hidden = !!src;
+          if (src) {
+            cell.img.src = src;
+            cell.img.alt = row.key + ", " + runs[i].label + ", " + words.toLowerCase();
+          } else {
+            cell.img.removeAttribute("src");
+          }
+        });
+      };
+      if (slider) {
+        slider.addEventListener("input", function () {
+          show(Number(slider.value));
+        });
+      }
+      show(row.steps.length - 1);
+      box.appendChild(block);
+    });
   }
 
   function normalise(id, entry, data) {
@@ -718,7 +1034,11 @@
       status: typeof d.status === "string" ? d.status : "",
       url: (entry && entry.url) || d.url || null,
       params: obj(d.params),
+      paramText: obj(d.param_text),
       metrics: obj(d.metrics),
+      images: obj(d.images),
+      vsBaseline: entry && typeof entry.vs_baseline === "string" ? entry.vs_baseline : "",
+      vsWord: entry && typeof entry.vs_word === "string" ? entry.vs_word : "",
       series: obj(d.series),
       primary: typeof d.primary_metric === "string" ? d.primary_metric : null,
       baseline: !!(entry && entry.baseline)
@@ -780,11 +1100,15 @@
       var colors = runs.map(function (_, i) {
         return PALETTE[i % PALETTE.length];
       });
+      var lead = el("p", "lead cmp-headline", headline(runs, readIndex("experiments-index")));
+      lead.setAttribute("data-headline", "");
+      root.appendChild(lead);
       renderHeader(root, runs, colors);
       renderParams(root, runs);
       var keys = metricKeys(runs);
       renderMetrics(root, runs, keys);
       renderCharts(root, runs, keys, colors);
+      renderImages(root, runs, colors);
       root.setAttribute("data-state", "ready");
     });
   }
