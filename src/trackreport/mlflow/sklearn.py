@@ -34,15 +34,53 @@ def log_model(sk_model: Any, artifact_path: str | None = None, *, name: str | No
               signature: Any = None, input_example: Any = None,
               registered_model_name: str | None = None, serialization_format: Any = None,
               **kwargs: Any) -> ModelInfo:
-    """Save a scikit-learn model with the active run (``name`` or ``artifact_path``)."""
+    """Save a scikit-learn model with the active run (``name`` or ``artifact_path``).
+
+    The folder is a trackreport model and a valid MLflow model (``MLmodel`` with
+    the ``python_function`` and ``sklearn`` flavors). ``serialization_format``:
+    ``"skops"`` (the default, as in MLflow 3; pickle when skops cannot save the
+    model) or ``"pickle"``/``"cloudpickle"`` (a pickle file).
+    """
+    from ..models import read_model_json, save_model
+    from .mlmodel import write_mlmodel
+
     path = name or artifact_path or "model"
     run = _fluent._active()
-    info = run.log_model(sk_model, path, input_example=input_example, flavor="sklearn")
+    formats = ("pickle",) if serialization_format in ("pickle", "cloudpickle") else (
+        "skops", "pickle")
+    evts = save_model(run.store, run.id, sk_model, path, input_example, "sklearn",
+                      formats=formats)
+    path = evts[-1]["path"]
+    meta = read_model_json(run.store, run.id, path)
+    files = write_mlmodel(run.store, run.id, path, meta,
+                          _signature(signature, sk_model, input_example, meta))
+    for event in evts[:-1] + files + evts[-1:]:
+        run._file.add(event)
+    uri = f"runs:/{run.id}/{path}"
     version = None
     if registered_model_name:
-        version = fluent.register_model(info.model_uri, registered_model_name).version
-    return ModelInfo(info.model_uri, run.id, info.artifact_path,
-                     {"sklearn": {"format": info.format}}, signature, version)
+        version = fluent.register_model(uri, registered_model_name).version
+    return ModelInfo(uri, run.id, path, {"sklearn": {"format": meta["format"]},
+                                         "python_function": {"loader_module": "mlflow.sklearn"}},
+                     signature, version)
+
+
+def _signature(signature: Any, model: Any, example: Any, meta: dict[str, Any]
+               ) -> dict[str, Any] | None:
+    """The signature to record: the one given, else inferred from the input example."""
+    if signature is not None:
+        if hasattr(signature, "to_dict"):
+            signature = signature.to_dict()
+        return signature if isinstance(signature, dict) else None
+    if meta.get("signature") is None:
+        return None
+    from .models.signature import infer_signature
+
+    try:
+        output = model.predict(example)
+    except Exception:  # a model that cannot predict on its example: inputs only
+        output = None
+    return infer_signature(example, output).to_dict()
 
 
 @translated
