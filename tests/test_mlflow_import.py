@@ -201,3 +201,17 @@ def test_cli_bad_source_is_one_line(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert "Traceback" not in done.stderr
         assert source in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_server_uri_without_mlflow_is_one_line_naming_the_way_out(tmp_path: Path) -> None:
+    # this venv has no mlflow package (tests/test_mlflow_server.py covers the one with it)
+    env = {**os.environ, "PYTHONPATH": SRC}
+    done = subprocess.run([sys.executable, "-m", "trackreport", "import", "mlflow",
+                           "http://127.0.0.1:9", "--store", str(tmp_path / "s")],
+                          capture_output=True, text=True, env=env, check=False, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "'http://127.0.0.1:9'" in lines[0] and "pip install mlflow" in lines[0]
+    assert "sqlite:///" in lines[0] and "mlruns" in lines[0]
+    assert not (tmp_path / "s").exists()  # nothing half-written
