@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """An `mlflow server` on 127.0.0.1 with an SQLite backend and proxied artifacts."""
     root = tmp_path_factory.mktemp("mlflow-server")
     port = _free_port()
-    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
+    log = open(root / "server.log", "w")  # closed below
     proc = subprocess.Popen(
         [MLFLOW_PYTHON, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
          "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
@@ -76,7 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:  # noqa: S310
                     if answer.status == 200:
                         break
             except OSError:
