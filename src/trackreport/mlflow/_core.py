@@ -21,7 +21,7 @@ from . import entities
 from .exceptions import MlflowException
 
 DEFAULT_EXPERIMENT = "Default"
-_created: set[str] = set()  # experiments this process created (they may have no run yet)
+_created: dict[str, set[str]] = {}  # store root -> experiments this process created there
 _experiment_file: dict[str, EventFile] = {}
 
 
@@ -42,7 +42,7 @@ def store() -> Store:
 def experiment_names() -> list[str]:
     """Every experiment the store (and this process) knows, sorted."""
     st = store()
-    names = set(_created)
+    names = set(_created.get(str(st.root), ()))
     if st.exists():
         names.update(read_experiments(st))
         from ..reader import iter_runs
@@ -72,7 +72,7 @@ def create_experiment(name: str, tags: Mapping[str, Any] | None = None) -> None:
     """Record an experiment (an ``experiment`` event), so that it exists before its runs."""
     check_key(name, "experiment name")
     _experiment_event(name, tags or {})
-    _created.add(name)
+    _created.setdefault(str(fluent.get_store().root), set()).add(name)
 
 
 def set_experiment_tags(name: str, tags: Mapping[str, Any]) -> None:
