@@ -43,7 +43,7 @@ def _env(**extra: str) -> dict[str, str]:
            if not k.startswith(("TRACKREPORT_", "MLFLOW_", "PYTHON"))}
     env.update(PYTHONPATH=str(ROOT / "src"), TRACKREPORT_CAPTURE="0", CI="1",
                MLFLOW_ALLOW_FILE_STORE="true", MLFLOW_ALLOW_PICKLE_DESERIALIZATION="true",
-               MLFLOW_HTTP_REQUEST_MAX_RETRIES="2", **extra)
+               **extra)
     return env
 
 
@@ -243,3 +243,17 @@ def test_real_mlflow_loads_a_model_the_shim_logged(tmp_path: Path) -> None:
     for name in ("frame", "array", "bare"):
         model = tr.load_model(f"runs:/{run_id}/{name}", store=store)
         assert list(model.predict(pd.DataFrame({"a": [0.0], "b": [1.0]}))) == [0]
+
+
+def test_unreachable_server_is_one_line_quickly_and_writes_nothing(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run([MLFLOW_PYTHON, "-m", "trackreport", "import", "mlflow",
+                           f"http://127.0.0.1:{_free_port()}", "--store", str(tmp_path / "s")],
+                          cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot read MLflow tracking URI" in lines[0], done.stderr
+    assert "Connection refused" in lines[0]
+    assert time.monotonic() - started < 60  # not MLflow's minutes of retries
+    assert not (tmp_path / "s").exists()

@@ -9,6 +9,8 @@ removed once copied.
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -44,6 +46,29 @@ def real_mlflow() -> Any:
     return mlflow
 
 
+_QUICK = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+          "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+
+
+@contextlib.contextmanager
+def _quick_requests() -> Iterator[None]:
+    """MLflow's HTTP retries cut short (unless the user set them) for one first request."""
+    added = [k for k in _QUICK if k not in os.environ]
+    os.environ.update({k: _QUICK[k] for k in added})
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason of a failed MLflow request (the OS error when there is one)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    errno = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
+    return errno.group(0).strip() if errno else text[:300]
+
+
 def _pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
     """Every item of a paged MLflow search (a PagedList with ``token``)."""
     token = None
@@ -70,15 +95,14 @@ class ClientStore:
         from mlflow.entities import ViewType
 
         self.uri = uri
-        self.location = Path(tempfile.gettempdir())  # no local store: artifacts are downloaded
         self._all = ViewType.ALL
         self._mlflow = mlflow
         self._client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
         try:
-            list(self._client.search_experiments(max_results=1))
+            with _quick_requests():  # a wrong URI fails in seconds, not after minutes of retries
+                list(self._client.search_experiments(max_results=1))
         except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TrackreportError(f"cannot read MLflow tracking URI {uri!r}: {first[:300]}"
+            raise TrackreportError(f"cannot read MLflow tracking URI {uri!r}: {_reason(exc)}"
                                    ) from None
 
     def experiments(self) -> list[MlExperiment]:

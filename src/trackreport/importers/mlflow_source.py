@@ -95,8 +95,6 @@ class ArtifactsUnavailable(Exception):
 class MlflowSource(Protocol):
     """A readable MLflow store."""
 
-    location: Path
-
     def artifact_folder(self, uri: str) -> AbstractContextManager[Path]:
         """A local folder holding the files at artifact URI ``uri`` (ArtifactsUnavailable)."""
 
