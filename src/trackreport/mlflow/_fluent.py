@@ -202,8 +202,11 @@ def search_experiments(view_type: int | None = None, max_results: int | None = N
                        for e in found])
     df = apply_filter(df, filter_string, ("name",))
     out = [found[i] for i in df.index]
-    clauses = [_experiment_order(c) for c in order_by or []]
-    clauses += [("creation_time", False), ("experiment_id", True)]  # MLflow's default order
+    # MLflow's order: newest first by default; ties broken by experiment id
+    clauses = [_experiment_order(c) for c in order_by or ["creation_time DESC",
+                                                          "experiment_id ASC"]]
+    if all(column != "experiment_id" for column, _ in clauses):
+        clauses.append(("experiment_id", False))
     for column, ascending in reversed(clauses):  # stable sorts: the first clause decides
         present = [e for e in out if getattr(e, column) is not None]
         present.sort(key=lambda e, c=column: int(e.experiment_id) if c == "experiment_id"
