@@ -144,6 +144,8 @@ def test_sklearn_log_model_register_and_autolog() -> None:
     assert run.data.tags["estimator_name"] == "LinearRegression"
     assert isinstance(mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/model"),
                       LinearRegression)
+    artifacts = {f.path for f in mlflow.MlflowClient().list_artifacts(run.info.run_id, "model")}
+    assert {"model/MLmodel", "model/model.json", "model/requirements.txt"} <= artifacts
 
 
 def test_search_experiments_filters_order_and_experiment_tags(_store: Path) -> None:
