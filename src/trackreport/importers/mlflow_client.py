@@ -171,8 +171,15 @@ class ClientStore:
         """The files at artifact URI ``uri``, downloaded into a temporary folder.
 
         Raises:
-            ArtifactsUnavailable: MLflow could not download them.
+            ArtifactsUnavailable: nothing there, or MLflow could not list or download it.
         """
+        try:
+            listed = self._mlflow.artifacts.list_artifacts(artifact_uri=uri,
+                                                           tracking_uri=self.uri)
+        except Exception:
+            raise ArtifactsUnavailable("artifacts MLflow could not list") from None
+        if not listed:
+            raise ArtifactsUnavailable("")  # nothing logged: nothing to report
         tmp = Path(tempfile.mkdtemp(prefix="trackreport-mlflow-"))
         try:
             try:
