@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STORE := demo-store
 
-.PHONY: venv chromium test lint demo bench site-example example-store clean
+.PHONY: venv chromium test lint demo bench site-example example-store clean mlflow-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ example-store: venv
 
 site-example: venv
 	$(BIN)/trackreport build --store examples/trackruns --out site_example --title "trackreport example"
+
+# Real MLflow in a throwaway venv (not a dependency), for tests/test_mlflow_server.py and
+# the benchmarks; pip needs several minutes for it, so `make test` does not make it.
+mlflow-venv:
+	sh benchmarks/_mlflow_venv.sh
 
 bench: venv
 	$(BIN)/python benchmarks/bench_logging.py

@@ -144,3 +144,121 @@ def test_sklearn_log_model_register_and_autolog() -> None:
     assert run.data.tags["estimator_name"] == "LinearRegression"
     assert isinstance(mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/model"),
                       LinearRegression)
+    artifacts = {f.path for f in mlflow.MlflowClient().list_artifacts(run.info.run_id, "model")}
+    assert {"model/MLmodel", "model/model.json", "model/requirements.txt"} <= artifacts
+
+
+def test_search_experiments_filters_order_and_experiment_tags(_store: Path) -> None:
+    client = mlflow.MlflowClient()
+    ids = {}
+    for name, team in (("alpha-prod", "a"), ("alpha-dev", "b"), ("beta", "a")):
+        ids[name] = mlflow.create_experiment(name, tags={"team": team})
+    mlflow.set_experiment("beta")
+    mlflow.set_experiment_tag("stage", "live")
+    mlflow.set_experiment_tags({"owner": "ml", "mlflow.note.content": "Beta **notes**"})
+    client.set_experiment_tag(ids["alpha-dev"], "team", "c")  # the last value wins
+
+    def names(**kw: object) -> list[str]:
+        return [e.name for e in mlflow.search_experiments(**kw)]
+
+    assert names(filter_string="name LIKE 'alpha%'", order_by=["name"]) == ["alpha-dev",
+                                                                           "alpha-prod"]
+    assert names(filter_string="tags.team = 'a'", order_by=["name DESC"]) == ["beta",
+                                                                             "alpha-prod"]
+    assert names(filter_string="tags.team = 'a' AND name != 'beta'") == ["alpha-prod"]
+    assert names(filter_string="attributes.name ILIKE 'BETA'") == ["beta"]
+    assert names(filter_string="tags.stage IS NOT NULL") == ["beta"]
+    assert names(filter_string="tags.team = 'c'") == ["alpha-dev"]
+    assert names(order_by=["name"], max_results=2) == ["Default", "alpha-dev"]
+    assert names(view_type=mlflow.entities.ViewType.DELETED_ONLY) == []
+    newest_first = names()  # MLflow's default: creation time, newest first
+    assert newest_first[:3] == ["beta", "alpha-dev", "alpha-prod"] and "Default" in newest_first
+    assert [e.name for e in client.search_experiments(filter_string="name = 'beta'")] == ["beta"]
+    beta = mlflow.get_experiment_by_name("beta")
+    assert beta.tags == {"team": "a", "stage": "live", "owner": "ml",
+                         "mlflow.note.content": "Beta **notes**"}
+    assert beta.creation_time is not None
+    assert tr.reader.read_experiments(tr.store.Store(_store))["beta"].description == \
+        "Beta **notes**"
+    for bad, message in (("name > ", "invalid filter"), ("color = 'x'", "unknown attribute")):
+        with pytest.raises(MlflowException, match=message):
+            mlflow.search_experiments(filter_string=bad)
+    with pytest.raises(MlflowException, match="cannot order by 'color'"):
+        mlflow.search_experiments(order_by=["color"])
+    with pytest.raises(MlflowException, match="experiment tag key"):
+        mlflow.set_experiment_tag("", "x")
+
+
+def test_run_name_tag_renames_and_params_compare_as_text(_store: Path) -> None:
+    with mlflow.start_run(run_name="first") as run:
+        mlflow.set_tag("mlflow.runName", "second")
+        assert run.info.run_name == "second"
+        # as in MLflow: a param logged again is compared by its text
+        mlflow.log_param("epochs", 1)
+        mlflow.log_param("epochs", "1")
+        mlflow.log_params({"lr": 0.5})
+        mlflow.log_params({"lr": "0.5"})
+        with pytest.raises(MlflowException, match=r"key='epochs'.*value='1'.*'1\.0'"):
+            mlflow.log_param("epochs", 1.0)  # "1" != "1.0": MLflow refuses it too
+        with pytest.raises(MlflowException, match="Changing param values is not allowed"):
+            mlflow.MlflowClient().log_batch(run.info.run_id, params=[Param("lr", "0.25")])
+    got = mlflow.get_run(run.info.run_id)
+    assert got.info.run_name == "second" and got.data.tags["mlflow.runName"] == "second"
+    assert got.data.params == {"epochs": "1", "lr": "0.5"}
+    record = tr.get_run(run.info.run_id)
+    assert record.name == "second" and "mlflow.runName" not in record.tags
+    assert record.params == {"epochs": 1, "lr": 0.5}  # kept as first logged
+    df = mlflow.search_runs(filter_string="tags.mlflow.runName = 'second'")
+    assert list(df["run_id"]) == [run.info.run_id]
+    client = mlflow.MlflowClient()
+    client.update_run(run.info.run_id, name="third")
+    assert mlflow.get_run(run.info.run_id).info.run_name == "third"
+    with pytest.raises(MlflowException, match="run name"):
+        client.set_tag(run.info.run_id, "mlflow.runName", "")
+
+
+def test_sklearn_log_model_writes_mlflow_model_files(_store: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import sys
+
+    import numpy as np
+    import pandas as pd
+    import yaml
+    from sklearn.linear_model import LogisticRegression
+
+    x = pd.DataFrame({"a": [0.0, 1.0, 0.2, 0.9], "b": [1.0, 0.0, 0.9, 0.1]})
+    model = LogisticRegression().fit(x, np.array([0, 1, 0, 1]))
+    with mlflow.start_run() as run:
+        mlflow.sklearn.log_model(model, name="frame", input_example=x.head(2))
+        mlflow.sklearn.log_model(model, artifact_path="pickled",
+                                 serialization_format="cloudpickle")
+        monkeypatch.setitem(sys.modules, "yaml", None)  # no PyYAML: JSON, which YAML reads
+        mlflow.sklearn.log_model(model, name="no-yaml")
+    folder = _store / "runs" / run.info.run_id / "artifacts"
+    frame = yaml.safe_load((folder / "frame" / "MLmodel").read_text())
+    assert frame["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
+    assert frame["flavors"]["python_function"]["model_path"] == "model.skops"
+    assert frame["flavors"]["sklearn"]["serialization_format"] == "skops"
+    assert frame["flavors"]["sklearn"]["pickled_model"] == "model.skops"
+    assert frame["run_id"] == run.info.run_id
+    assert json.loads(frame["signature"]["inputs"]) == [
+        {"type": "double", "name": "a", "required": True},
+        {"type": "double", "name": "b", "required": True}]
+    assert json.loads(frame["signature"]["outputs"])[0]["tensor-spec"]["dtype"] == "int64"
+    assert frame["saved_input_example_info"]["type"] == "dataframe"
+    example = json.loads((folder / "frame" / "input_example.json").read_text())
+    assert example == {"columns": ["a", "b"], "data": [[0.0, 1.0], [1.0, 0.0]]}
+    assert json.loads((folder / "frame" / "serving_input_example.json").read_text()) == {
+        "dataframe_split": example}
+    assert "scikit-learn==" in (folder / "frame" / "requirements.txt").read_text()
+    for name in ("python_env.yaml", "conda.yaml"):
+        assert yaml.safe_load((folder / "frame" / name).read_text())
+    pickled = yaml.safe_load((folder / "pickled" / "MLmodel").read_text())
+    assert pickled["flavors"]["sklearn"]["serialization_format"] == "pickle"
+    assert (folder / "pickled" / "model.pkl").is_file() and "signature" not in pickled
+    plain = json.loads((folder / "no-yaml" / "MLmodel").read_text())
+    assert plain["flavors"]["sklearn"]["pickled_model"] == "model.skops"
+    for name in ("frame", "pickled", "no-yaml"):  # still trackreport models too
+        loaded = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/{name}")
+        assert list(loaded.predict(x)) == [0, 1, 0, 1]

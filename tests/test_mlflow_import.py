@@ -110,6 +110,9 @@ def test_mapping_rules(kind: str, tmp_path: Path) -> None:
     assert sweep.run_id.endswith(sweep.imported_from["run_id"][:8])
     exps = tr.reader.read_experiments(store)
     assert exps["wine-quality"].description == "Predict **wine** quality."
+    want = EXPECTED[kind]["experiments"]["wine-quality"]["tags"]
+    assert exps["wine-quality"].tags == {k: v for k, v in want.items()
+                                         if k != "mlflow.note.content"} == {"team": "ml"}
     assert "empty" not in exps and "scratch" not in exps
 
 
@@ -164,10 +167,15 @@ def test_changed_run_appends_only_what_is_new(tmp_path: Path) -> None:
     (run_dir / "params" / "new_param").write_text("7")
     meta = (run_dir / "meta.yaml").read_text().replace("status: 3", "status: 4")
     (run_dir / "meta.yaml").write_text(meta)
+    (run_dir / "tags" / "mlflow.runName").write_text("alpha-renamed")  # renamed in MLflow
+    (Path(source) / exp_id / "tags" / "team").write_text("ml-2")  # an experiment tag changed
     report = import_mlflow(source, store)
     assert report.imported["runs updated"] == 1 and report.imported["runs"] == 0
     assert report.imported["metric points"] == 1 and report.imported["params"] == 1
+    assert report.imported["experiment tags"] == 1
+    assert tr.reader.read_experiments(store)["wine-quality"].tags == {"team": "ml-2"}
     run = _by_mlflow_id(store)[mid]
+    assert run.name == "alpha-renamed"
     assert run.metrics["rmse"].steps == [0, 1, 2, 3, 4, 5]
     assert run.metrics["rmse"].values[-1] == 0.125
     assert run.params["new_param"] == "7"
@@ -201,3 +209,17 @@ def test_cli_bad_source_is_one_line(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert "Traceback" not in done.stderr
         assert source in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_server_uri_without_mlflow_is_one_line_naming_the_way_out(tmp_path: Path) -> None:
+    # this venv has no mlflow package (tests/test_mlflow_server.py covers the one with it)
+    env = {**os.environ, "PYTHONPATH": SRC}
+    done = subprocess.run([sys.executable, "-m", "trackreport", "import", "mlflow",
+                           "http://127.0.0.1:9", "--store", str(tmp_path / "s")],
+                          capture_output=True, text=True, env=env, check=False, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "'http://127.0.0.1:9'" in lines[0] and "pip install mlflow" in lines[0]
+    assert "sqlite:///" in lines[0] and "mlruns" in lines[0]
+    assert not (tmp_path / "s").exists()  # nothing half-written

@@ -136,3 +136,37 @@ def test_odd_but_valid_json_lines_are_counted_not_fatal(tmp_path: Path) -> None:
     assert run.problems.corrupt_lines == 4
     assert run.problems.unknown_events == 0
     assert run.status == "FINISHED"
+
+
+def test_run_rename_last_wins_and_experiment_tags_merge(tmp_path: Path) -> None:
+    from trackreport.inspection import check_store
+    from trackreport.reader import read_experiments
+
+    root = _store(tmp_path)
+    run_dir = root / "runs" / RID
+    _write(run_dir / "events-a.jsonl", [
+        {"type": "open", "format": 1, "writer": "a", "time": 1.0},
+        {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "first",
+         "parent_run_id": None, "context": {}},
+        {"type": "run.rename", "time": 3.0, "name": "third"},
+        {"type": "run.rename", "time": 4.0, "name": 7},  # malformed: skipped and counted
+    ])
+    _write(run_dir / "events-b.jsonl", [
+        {"type": "open", "format": 1, "writer": "b", "time": 1.5},
+        {"type": "run.rename", "time": 2.0, "name": "second"},
+    ])
+    _write(root / "experiments" / "events-a.jsonl", [
+        {"type": "open", "format": 1, "writer": "a", "time": 1.0},
+        {"type": "experiment", "time": 5.0, "name": "e", "tags": {"team": "a", "k": "1"}},
+        {"type": "experiment", "time": 2.0, "name": "e", "description": "d"},
+        {"type": "experiment", "time": 6.0, "name": "e", "tags": {"team": "b"}},
+        {"type": "experiment", "time": 7.0, "name": "e", "tags": ["not", "an", "object"]},
+    ])
+    with pytest.warns(ReadWarning):
+        run = read_run(Store(root), RID)
+    assert run.name == "third" and run.problems.corrupt_lines == 1
+    exp = read_experiments(Store(root))["e"]
+    assert exp.tags == {"team": "b", "k": "1"} and exp.description == "d" and exp.created == 2.0
+    result = check_store(Store(root))
+    assert not any(f.unknown_events for f in result.files)
+    assert result.corrupt == 2  # the bad rename and the bad experiment tags

@@ -21,6 +21,7 @@ grammar in ``filter_grammar.lark`` (never ``eval``); ``filter_mask`` evaluates i
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import difflib
 import functools
@@ -47,6 +48,8 @@ ATTRIBUTES = (
 )  # fmt: skip
 _PREFIXES = {"metrics": "metrics", "metric": "metrics", "params": "params", "param": "params",
              "tags": "tags", "tag": "tags", "attributes": "attribute", "attribute": "attribute"}  # fmt: skip
+_attributes: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "filter_attributes", default=ATTRIBUTES)
 _NOT_TEXT = ("start_time", "end_time", "duration")  # attributes with a typed comparison
 _MAX_DEPTH = 100
 # How expected terminals are named in errors, in the order they are listed.
@@ -171,11 +174,12 @@ def _column(tok: Token) -> Column:
                   "(use metrics., params., tags. or attributes.)")  # fmt: skip
     if not key:
         raise _At(tok.start_pos, f"missing key after {head + '.'!r}")
-    if kind == "attribute" and key.lower() not in ATTRIBUTES:
-        near = difflib.get_close_matches(key.lower(), ATTRIBUTES, n=1)
+    attributes = _attributes.get()
+    if kind == "attribute" and key.lower() not in attributes:
+        near = difflib.get_close_matches(key.lower(), attributes, n=1)
         hint = f"did you mean {near[0]!r}? " if near else ""
         raise _At(tok.start_pos, f"unknown attribute {_show(key)} "
-                  f"({hint}attributes are {', '.join(ATTRIBUTES)})")  # fmt: skip
+                  f"({hint}attributes are {', '.join(attributes)})")  # fmt: skip
     return Column(kind, key.lower() if kind == "attribute" else key)
 
 
@@ -219,14 +223,18 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", lexer="basic", transformer=_ToAst())
 
 
-def parse_filter(text: str) -> Expr:
+def parse_filter(text: str, attributes: tuple[str, ...] = ATTRIBUTES) -> Expr:
     """Parse a runs filter into an AST; an empty or blank filter gives ``MatchAll()``.
+
+    ``attributes`` are the names allowed without a prefix (other tables than
+    runs, e.g. experiments, have their own).
 
     Raises:
         FilterSyntaxError: one line naming the bad token and its column.
     """
     if not text.strip():
         return MatchAll()
+    token = _attributes.set(attributes)
     try:
         expr: Expr = _parser().parse(text)
     except _At as e:
@@ -247,6 +255,8 @@ def parse_filter(text: str) -> Expr:
         raise _fail(text, e.pos_in_stream, what) from None
     except LarkError as e:  # not expected from LALR; still, never let one escape
         raise FilterSyntaxError(f"invalid filter: {str(e).splitlines()[0]}") from None
+    finally:
+        _attributes.reset(token)
     if max(depth for _, depth in _walk(expr)) > _MAX_DEPTH:
         raise FilterSyntaxError(f"invalid filter: nested more than {_MAX_DEPTH} levels deep")
     return expr
@@ -308,7 +318,8 @@ def filter_mask(expr: Expr | str, df: pd.DataFrame) -> pd.Series:
     return functools.reduce(operator.or_ if isinstance(e, Or) else operator.and_, masks, start)
 
 
-def apply_filter(df: pd.DataFrame, text: str | None) -> pd.DataFrame:
+def apply_filter(df: pd.DataFrame, text: str | None,
+                 attributes: tuple[str, ...] = ATTRIBUTES) -> pd.DataFrame:
     """The rows of ``df`` matching ``text``; ``None`` or a blank filter returns ``df`` itself.
 
     Raises:
@@ -316,7 +327,7 @@ def apply_filter(df: pd.DataFrame, text: str | None) -> pd.DataFrame:
     """
     if text is None or not text.strip():
         return df
-    return df.loc[filter_mask(text, df)]
+    return df.loc[filter_mask(parse_filter(text, attributes), df)]
 
 
 def _predicate(e: Compare, df: pd.DataFrame) -> pd.Series:

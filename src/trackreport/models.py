@@ -77,8 +77,12 @@ def guess_flavor(model: Any) -> str:
 
 
 def save_model(store: Store, run_id: str, model: Any, path: str = "model",
-               input_example: Any = None, flavor: str | None = None) -> list[dict[str, Any]]:
+               input_example: Any = None, flavor: str | None = None, *,
+               formats: tuple[str, ...] = ("skops", "joblib")) -> list[dict[str, Any]]:
     """Save ``model`` under the run's ``<path>/``; returns the events to log (artifacts, model).
+
+    ``formats``: the storage formats a scikit-learn model may take, tried in order
+    (``skops``, ``joblib``, ``pickle``).
 
     Raises:
         ModelFlavorError: unknown flavor, or an object no flavor can save.
@@ -102,7 +106,7 @@ def save_model(store: Store, run_id: str, model: Any, path: str = "model",
         out += artifacts.copy_folder(store, run_id, folder, path)
         fmt = "files"
     else:
-        data, fmt, info = _serialize(model, flavor)
+        data, fmt, info = _serialize(model, flavor, formats)
         name = {"skops": "model.skops", "joblib": "model.joblib", "pickle": "model.pkl"}[fmt]
         out.append(artifacts.put_bytes(store, run_id, data, f"{path}/{name}",
                                        "application/octet-stream"))
@@ -129,15 +133,18 @@ def save_model(store: Store, run_id: str, model: Any, path: str = "model",
     return out
 
 
-def _serialize(model: Any, flavor: str) -> tuple[bytes, str, dict[str, Any]]:
+def _serialize(model: Any, flavor: str, formats: tuple[str, ...] = ("skops", "joblib")
+               ) -> tuple[bytes, str, dict[str, Any]]:
     """(bytes, format, extra model.json fields) of a model of flavor sklearn or pickle."""
     if flavor == "sklearn":
-        try:
-            import skops.io as sio
-        except ImportError:
-            sio = None
+        sio = None
+        if "skops" in formats:
+            try:
+                import skops.io as sio
+            except ImportError:
+                sio = None
+        refused = ""
         if sio is not None:
-            refused = ""
             try:
                 data = sio.dumps(model)
                 untrusted = sio.get_untrusted_types(data=data)
@@ -146,6 +153,8 @@ def _serialize(model: Any, flavor: str) -> tuple[bytes, str, dict[str, Any]]:
                 refused = f"{type(exc).__name__}: {exc}"[:300]
             else:
                 return data, "skops", {"untrusted_types": sorted(untrusted)}
+        if "joblib" not in formats:
+            return _pickle(model, {"skops_refused": refused} if sio is not None else {})
         import joblib
 
         buf = io.BytesIO()
@@ -155,8 +164,12 @@ def _serialize(model: Any, flavor: str) -> tuple[bytes, str, dict[str, Any]]:
             raise _no_flavor(model, exc) from None
         info = {"skops_refused": refused} if sio is not None else {}
         return buf.getvalue(), "joblib", info
+    return _pickle(model, {})
+
+
+def _pickle(model: Any, info: dict[str, Any]) -> tuple[bytes, str, dict[str, Any]]:
     try:
-        return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), "pickle", {}
+        return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), "pickle", info
     except Exception as exc:
         raise _no_flavor(model, exc) from None
 

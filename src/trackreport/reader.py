@@ -37,6 +37,7 @@ from .store import Store, check_run_id, is_run_id
 KNOWN_RUN_EVENTS = frozenset({
     events.OPEN, events.RUN_START, events.RUN_RESUME, events.RUN_END, events.PARAMS,
     events.METRICS, events.TAGS, events.ARTIFACT, events.MODEL, events.NOTE, events.DATASET,
+    events.RUN_RENAME,
 })
 
 
@@ -234,6 +235,7 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
     open_files: dict[int, bool] = {}
     last_end: dict[str, Any] | None = None
     start_event: dict[str, Any] | None = None
+    renamed: str | None = None
     series: dict[str, tuple[list[int], list[float], list[float]]] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     metrics_type = events.METRICS
@@ -301,6 +303,8 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             open_files[index] = True
         elif kind == events.RUN_RESUME:
             open_files[index] = True
+        elif kind == events.RUN_RENAME:
+            renamed = event["name"]  # events are in time order: the last rename wins
         elif kind == events.RUN_END:
             if event.get("imported"):  # an imported status closes the run in every file
                 open_files = dict.fromkeys(open_files, False)
@@ -310,6 +314,8 @@ def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None 
             run.problems.unknown_events += 1
     if start_event is not None:
         _check_start(run, start_event)
+    if renamed is not None:
+        run.name = renamed
     if skipped:
         run.problems.corrupt_lines += len(skipped) - metric_skips
         warnings.warn(f"run {run_id}: skipped {len(skipped)} malformed event(s) ({skipped[0]})",
@@ -478,6 +484,11 @@ def read_experiments(store: Store) -> dict[str, Experiment]:
         if isinstance(event.get("metrics"), dict):
             exp.metrics = {str(k): dict(v) for k, v in event["metrics"].items()
                            if isinstance(v, dict)}
+        if isinstance(event.get("tags"), dict):
+            exp.tags.update({str(k): str(v) for k, v in event["tags"].items()})
+        t = _time(event)
+        if t and (exp.created is None or t < exp.created):
+            exp.created = t
     return out
 
 

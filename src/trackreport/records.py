@@ -131,3 +131,7 @@ class Experiment:
     tie_breaker: str | None = None  # decides between runs tied on the primary metric
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per metric: label, description, goal ("min"/"max"), format ("number"/"percent")."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Experiment tags (MLflow's ``set_experiment_tag``, imported ones); the last value wins."""
+    created: float | None = None
+    """Unix seconds of the first ``experiment`` event (None when only runs name it)."""

@@ -171,6 +171,14 @@ class ActiveRun:
         if clean:
             self._file.add({"type": events.TAGS, "time": time.time(), "tags": clean})
 
+    def rename(self, name: str) -> None:
+        """Give the run a new name (a ``run.rename`` event; readers show the latest)."""
+        if not isinstance(name, str):
+            raise TypeError(f"run name must be a str, got {type(name).__name__}")
+        check_key(name, "run name")
+        self.name = name
+        self._file.add({"type": events.RUN_RENAME, "time": time.time(), "name": name})
+
     def note(self, markdown: str) -> None:
         """Add a markdown note, shown (sanitized) on the run's page."""
         if not isinstance(markdown, str):

@@ -153,7 +153,14 @@ def _experiment(event: dict[str, Any]) -> str | None:
     goal = event.get("goal")
     if goal is not None and goal not in ("min", "max"):
         return f"goal {goal!r} is not 'min' or 'max'"
+    if event.get("tags") is not None:
+        return _tags(event)
     return None
+
+
+def _run_rename(event: dict[str, Any]) -> str | None:
+    name = event.get("name")
+    return None if type(name) is str and name else f"name is {_kind(name)}, not a name"
 
 
 def _nothing(event: dict[str, Any]) -> str | None:
@@ -164,7 +171,7 @@ _CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     events.OPEN: _nothing, events.RUN_START: _run_start, events.RUN_RESUME: _nothing,
     events.RUN_END: _run_end, events.PARAMS: _params, events.METRICS: _metrics,
     events.TAGS: _tags, events.ARTIFACT: _artifact, events.MODEL: _model,
-    events.NOTE: _note, events.EXPERIMENT: _experiment,
+    events.NOTE: _note, events.EXPERIMENT: _experiment, events.RUN_RENAME: _run_rename,
 }
 
 

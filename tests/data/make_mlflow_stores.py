@@ -29,8 +29,12 @@ HERE = Path(__file__).resolve().parent / "mlflow"
 T0 = 1_780_000_000_000  # ms: fixed metric timestamps
 
 
-def write(uri: str) -> None:
-    """Log the fixture set into the tracking (and registry) store at ``uri``."""
+def write(uri: str, scratch: Path | None = None) -> None:
+    """Log the fixture set into the tracking (and registry) store at ``uri``.
+
+    ``scratch``: a folder for the files logged with ``log_artifacts`` (default: next
+    to the fixtures).
+    """
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient()
@@ -64,7 +68,7 @@ def write(uri: str) -> None:
         mlflow.log_metric("train_acc", float(model.score(x, y)))
         mlflow.log_text("hello\n", "notes/readme.txt")
         mlflow.log_dict({"a": 1}, "config.json")
-        folder = HERE / "_tmp_folder"
+        folder = (scratch or HERE) / "_tmp_folder"
         (folder / "sub").mkdir(parents=True, exist_ok=True)
         (folder / "a.csv").write_text("x,y\n1,2\n")
         (folder / "sub" / "b.txt").write_text("b\n")
@@ -153,5 +157,19 @@ def main() -> None:
     print("mlflow", mlflow.__version__, "->", HERE)
 
 
+def to_uri(uri: str, expected_json: str) -> None:
+    """Write the fixture set into ``uri`` (a server too) and what MLflow reads back into a file.
+
+    Used by tests/test_mlflow_server.py: ``python make_mlflow_stores.py URI OUT.json``.
+    """
+    scratch = Path(expected_json).parent
+    write(uri, scratch)
+    result = {"mlflow_version": mlflow.__version__, "store": expected(uri)}
+    Path(expected_json).write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3:
+        to_uri(sys.argv[1], sys.argv[2])
+    else:
+        main()

@@ -7,6 +7,7 @@ metric histories are plain files, one per key (keys with ``/`` are folders).
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from .mlflow_source import (
     MlModelVersion,
     MlRegisteredModel,
     MlRun,
+    local_artifact_folder,
 )
 
 _SKIP_TOP = {".trash", "models", ".DS_Store"}
@@ -186,3 +188,7 @@ class FileStore:
             model.versions.sort(key=lambda v: v.version)
             out.append(model)
         return out
+
+    def artifact_folder(self, uri: str) -> AbstractContextManager[Path]:
+        """The local folder of artifact URI ``uri`` (ArtifactsUnavailable when remote)."""
+        return local_artifact_folder(self.location, uri)

@@ -29,13 +29,12 @@ from ..records import Run
 from ..redact import redact_url
 from ..store import Store, new_writer_id
 from ..writer import EventFile
-from .mlflow_source import MlExperiment, MlflowSource, MlLoggedModel, MlRun
+from .mlflow_source import ArtifactsUnavailable, MlExperiment, MlflowSource, MlLoggedModel, MlRun
 
 SYSTEM = "mlflow"
 _MAPPED_TAGS = {"mlflow.runName", "mlflow.parentRunId", "mlflow.user", "mlflow.source.name",
                 "mlflow.source.git.commit", "mlflow.source.git.branch",
                 "mlflow.source.git.repoURL", "mlflow.note.content"}
-_LOCAL_SCHEMES = ("", "file")
 
 
 class MlflowImportError(TrackreportError):
@@ -52,6 +51,7 @@ class ImportReport:
     def summary(self) -> str:
         """One line per count, for the CLI."""
         order = ("experiments", "runs", "runs updated", "params", "metric points", "tags",
+                 "experiment tags",
                  "artifacts", "models", "registered models", "model versions", "aliases")
         parts = [f"{self.imported[k]} {k}" for k in order if self.imported.get(k)]
         lines = ["imported: " + (", ".join(parts) if parts else "nothing new")]
@@ -61,7 +61,8 @@ class ImportReport:
 
 
 def open_source(source: str) -> MlflowSource:
-    """The reader for ``source``: an ``mlruns/`` folder, a ``file:`` URI, or an SQLite db."""
+    """The reader for ``source``: an ``mlruns/`` folder, a ``file:`` URI, an SQLite db, or
+    another tracking URI (read with MLflow's client when ``mlflow`` is installed)."""
     from .mlflow_file import FileStore
     from .mlflow_sqlite import SqliteStore, sqlite_path
 
@@ -77,8 +78,15 @@ def open_source(source: str) -> MlflowSource:
                                     "(no <experiment>/meta.yaml inside)")
         return FileStore(path)
     if "://" in source or source.startswith("databricks"):
-        raise MlflowImportError(f"cannot import {source!r}: only MLflow file stores (mlruns/) "
-                                "and SQLite databases (sqlite:///mlflow.db) are read")
+        from .mlflow_client import ClientStore, MlflowClientMissing
+
+        try:
+            return ClientStore(source)
+        except MlflowClientMissing:
+            raise MlflowImportError(
+                f"cannot import {source!r}: reading a tracking server or database needs the "
+                "mlflow package (pip install mlflow); without it, point at an MLflow file "
+                "store (mlruns/) or SQLite database (sqlite:///mlflow.db)") from None
     raise MlflowImportError(f"MLflow source {source!r} does not exist")
 
 
@@ -166,15 +174,27 @@ class _Importer:
         name = exp.name
         description = exp.tags.get("mlflow.note.content", "")
         old = known.get(name)
-        if old is not None and (not description or old.description == description):
+        tags = {}
+        for key, value in exp.tags.items():
+            if key == "mlflow.note.content" or (old is not None and old.tags.get(key) == value):
+                continue
+            if not _valid_key(key):
+                self.report.skipped["experiment tags with keys trackreport refuses"] += 1
+                continue
+            tags[key] = value
+        if old is not None and not tags and (not description
+                                             or old.description == description):
             return
         if self._exp_file is None:
             self._exp_file = EventFile(self.store.storage, "experiments", self.writer)
         file = self._exp_file
-        event: dict[str, Any] = {"type": events.EXPERIMENT, "name": name,
-                                 "time": _seconds(exp.creation_time) or time.time()}
-        if description:
+        when = (_seconds(exp.creation_time) if old is None else None) or time.time()
+        event: dict[str, Any] = {"type": events.EXPERIMENT, "name": name, "time": when}
+        if description and (old is None or old.description != description):
             event["description"] = description
+        if tags:
+            event["tags"] = tags
+            self.report.imported["experiment tags"] += len(tags)
         file.add(event)
         if old is None:
             self.report.imported["experiments"] += 1
@@ -203,7 +223,7 @@ class _Importer:
                        "git": git}
             evts.append({"type": events.RUN_START, "time": start, "run_id": our_id,
                          "experiment": exp.name,
-                         "name": tags.get("mlflow.runName") or r.name or r.run_id,
+                         "name": r.tags.get("mlflow.runName") or r.name or r.run_id,
                          "parent_run_id": self.ids.get(parent) or self.existing.get(parent)
                          if parent else None,
                          "context": context,
@@ -212,6 +232,9 @@ class _Importer:
             if tags.get("mlflow.note.content"):
                 evts.append({"type": events.NOTE, "time": start,
                              "markdown": tags["mlflow.note.content"]})
+        name = r.tags.get("mlflow.runName") or r.name or r.run_id
+        if old is not None and old.name != name and _valid_key(name):  # renamed in MLflow
+            evts.append({"type": events.RUN_RENAME, "time": time.time(), "name": name})
         evts += self._params(r, old, start)
         evts += self._tags(r, old, start)
         evts += self._metrics(r, old)
@@ -299,32 +322,17 @@ class _Importer:
                 "imported": True}
 
     # artifacts and models ---------------------------------------------------------------
-    def _local(self, uri: str) -> Path | None:
-        """A local folder for an MLflow artifact URI (tried relative to the source first)."""
-        parsed = urllib.parse.urlparse(uri)
-        if parsed.scheme not in _LOCAL_SCHEMES and not (len(parsed.scheme) == 1 and os.name == "nt"):
-            return None
-        raw = Path(urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else uri)
-        base = self.source.location if self.source.location.is_dir() else \
-            self.source.location.parent
-        parts = raw.parts[1:] if raw.is_absolute() else raw.parts
-        for i in range(len(parts)):
-            candidate = base.joinpath(*parts[i:])
-            if candidate.is_dir():
-                return candidate
-        return raw if raw.is_dir() else None
-
     def _artifacts(self, r: MlRun, our_id: str, old: Run | None,
                    logged: list[MlLoggedModel]) -> list[dict[str, Any]]:
         have = {a.path for a in old.artifacts} if old is not None else set()
         out: list[dict[str, Any]] = []
         if r.artifact_uri:
-            folder = self._local(r.artifact_uri)
-            if folder is None:
-                if urllib.parse.urlparse(r.artifact_uri).scheme not in _LOCAL_SCHEMES:
-                    self.report.skipped["runs with remote artifact URIs (not copied)"] += 1
-            else:
-                out += self._copy(folder, our_id, "", have)
+            try:
+                with self.source.artifact_folder(r.artifact_uri) as folder:
+                    out += self._copy(folder, our_id, "", have)
+            except ArtifactsUnavailable as exc:
+                if str(exc):
+                    self.report.skipped[str(exc)] += 1
         old_models = {m.get("mlflow_model_id") for m in (old.models if old else [])}
         taken = {m.get("path") for m in (old.models if old else [])}
         for model in logged:
@@ -336,13 +344,14 @@ class _Importer:
                 path = model.model_id
             if model.model_id in old_models:
                 continue
-            folder = self._local(model.artifact_location)
-            if folder is None:
-                self.report.skipped["logged models with remote artifact URIs"] += 1
+            try:
+                with self.source.artifact_folder(model.artifact_location) as folder:
+                    out += self._copy(folder, our_id, path, have)
+            except ArtifactsUnavailable:
+                self.report.skipped["logged models whose files could not be read"] += 1
                 continue
             taken.add(path)
             self.model_paths[model.model_id] = (our_id, path)
-            out += self._copy(folder, our_id, path, have)
             event = self._model_event(our_id, path, have | {e["path"] for e in out})
             if event is not None:
                 event["mlflow_model_id"] = model.model_id
@@ -491,6 +500,10 @@ def _same(value: float) -> Any:
 
 def import_mlflow(source: str, store: Store, experiments: Iterable[str] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Import the MLflow store at ``source`` into ``store``; returns what was done."""
+    """Import the MLflow store at ``source`` into ``store``; returns what was done.
+
+    ``source``: an ``mlruns/`` folder, a ``file:`` URI, an SQLite database, or,
+    with the ``mlflow`` package installed, any tracking URI its client accepts.
+    """
     reader = open_source(source)
     return _Importer(reader, store, experiments, progress).run()

@@ -5,6 +5,12 @@ Times are MLflow's milliseconds; the mapping into trackreport converts them.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -82,10 +88,15 @@ class MlRegisteredModel:
     versions: list[MlModelVersion] = field(default_factory=list)
 
 
+class ArtifactsUnavailable(Exception):
+    """A run's (or logged model's) artifacts cannot be read; the message is the skip reason."""
+
+
 class MlflowSource(Protocol):
     """A readable MLflow store."""
 
-    location: Path
+    def artifact_folder(self, uri: str) -> AbstractContextManager[Path]:
+        """A local folder holding the files at artifact URI ``uri`` (ArtifactsUnavailable)."""
 
     def experiments(self) -> list[MlExperiment]:
         """Every experiment, deleted ones included (their lifecycle_stage says so)."""
@@ -109,3 +120,32 @@ def sql_float(value: float | None, is_nan: bool = False) -> float:
     if value <= -SQL_INF:
         return float("-inf")
     return float(value)
+
+
+_LOCAL_SCHEMES = ("", "file")
+
+
+@contextlib.contextmanager
+def local_artifact_folder(location: Path, uri: str) -> Iterator[Path]:
+    """The local folder of an artifact URI of a store at ``location``.
+
+    An absolute path is tried relative to the store first (a store is often
+    copied from another machine), then as written.
+
+    Raises:
+        ArtifactsUnavailable: a remote URI, or no such folder.
+    """
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme not in _LOCAL_SCHEMES and not (len(parsed.scheme) == 1 and os.name == "nt"):
+        raise ArtifactsUnavailable("runs with remote artifact URIs (not copied)")
+    raw = Path(urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else uri)
+    base = location if location.is_dir() else location.parent
+    parts = raw.parts[1:] if raw.is_absolute() else raw.parts
+    for i in range(len(parts)):
+        candidate = base.joinpath(*parts[i:])
+        if candidate.is_dir():
+            yield candidate
+            return
+    if not raw.is_dir():
+        raise ArtifactsUnavailable("")  # nothing logged: no folder, nothing to report
+    yield raw

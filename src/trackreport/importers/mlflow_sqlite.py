@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from .mlflow_source import (
     MlModelVersion,
     MlRegisteredModel,
     MlRun,
+    local_artifact_folder,
     sql_float,
 )
 
@@ -135,3 +137,7 @@ class SqliteStore:
                         "version = ?", name, v["version"], table="model_version_tags")}))
             out.append(model)
         return out
+
+    def artifact_folder(self, uri: str) -> AbstractContextManager[Path]:
+        """The local folder of artifact URI ``uri`` (ArtifactsUnavailable when remote)."""
+        return local_artifact_folder(self.location, uri)

@@ -46,6 +46,8 @@ from ._fluent import (
     log_text,
     search_experiments,
     set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
     set_registry_uri,
     set_tag,
     set_tags,
@@ -127,6 +129,7 @@ __all__ = [
     "get_tracking_uri", "is_tracking_uri_set", "last_active_run", "log_artifact",
     "log_artifacts", "log_dict", "log_figure", "log_image", "log_input", "log_metric",
     "log_metrics", "log_param", "log_params", "log_table", "log_text", "models", "pyfunc",
-    "register_model", "search_experiments", "search_runs", "set_experiment", "set_registry_uri",
+    "register_model", "search_experiments", "search_runs", "set_experiment",
+    "set_experiment_tag", "set_experiment_tags", "set_registry_uri",
     "set_tag", "set_tags", "set_tracking_uri", "sklearn", "start_run", "tracking",
 ]

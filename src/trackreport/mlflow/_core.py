@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import events, fluent
 from ..errors import RunNotFoundError
+from ..keys import check_key, check_text
 from ..reader import read_experiments, read_run
+from ..records import Experiment
 from ..records import Run as RunRecord
 from ..run import ActiveRun
 from ..store import EXPERIMENTS, Store
@@ -18,7 +21,7 @@ from . import entities
 from .exceptions import MlflowException
 
 DEFAULT_EXPERIMENT = "Default"
-_created: set[str] = set()  # experiments this process created (they may have no run yet)
+_created: dict[str, set[str]] = {}  # store root -> experiments this process created there
 _experiment_file: dict[str, EventFile] = {}
 
 
@@ -39,7 +42,7 @@ def store() -> Store:
 def experiment_names() -> list[str]:
     """Every experiment the store (and this process) knows, sorted."""
     st = store()
-    names = set(_created)
+    names = set(_created.get(str(st.root), ()))
     if st.exists():
         names.update(read_experiments(st))
         from ..reader import iter_runs
@@ -65,35 +68,73 @@ def experiment_exists(name: str) -> bool:
     return name == DEFAULT_EXPERIMENT or name in experiment_names()
 
 
-def create_experiment(name: str, tags: dict[str, Any] | None = None) -> None:
+def create_experiment(name: str, tags: Mapping[str, Any] | None = None) -> None:
     """Record an experiment (an ``experiment`` event), so that it exists before its runs."""
-    from ..keys import check_key
-
     check_key(name, "experiment name")
+    _experiment_event(name, tags or {})
+    _created.setdefault(str(fluent.get_store().root), set()).add(name)
+
+
+def set_experiment_tags(name: str, tags: Mapping[str, Any]) -> None:
+    """Set tags of experiment ``name`` (``mlflow.note.content`` is its description)."""
+    _experiment_event(name, tags)
+
+
+def _experiment_event(name: str, tags: Mapping[str, Any]) -> None:
+    """Write one ``experiment`` event for ``name`` with ``tags`` (checked first), flushed."""
+    clean = {check_key(k, "experiment tag key"): check_text(param_text(v), f"experiment tag {k!r}")
+             for k, v in tags.items()}
+    event: dict[str, Any] = {"type": events.EXPERIMENT, "time": time.time(), "name": name}
+    note = clean.pop("mlflow.note.content", None)
+    if note is not None:
+        event["description"] = note
+    if clean:
+        event["tags"] = clean
     st = fluent.get_store()
     st.ensure()
     key = str(st.root)
     file = _experiment_file.get(key)
     if file is None or file.closed:
         file = _experiment_file[key] = EventFile(st.storage, EXPERIMENTS, fluent._writer_id())
-    event: dict[str, Any] = {"type": events.EXPERIMENT, "time": time.time(), "name": name}
-    note = (tags or {}).get("mlflow.note.content")
-    if isinstance(note, str):
-        event["description"] = note
     file.add(event)
     file.flush()
-    _created.add(name)
 
 
-def experiment_entity(name: str) -> entities.Experiment:
-    """The MLflow ``Experiment`` of ``name``."""
+def experiment_entity(name: str, known: Mapping[str, Experiment] | None = None,
+                      created: Mapping[str, float] | None = None) -> entities.Experiment:
+    """The MLflow ``Experiment`` of ``name`` (tags, description as ``mlflow.note.content``)."""
     st = fluent.get_store()
+    if known is None:
+        known = read_experiments(st) if st.exists() else {}
     tags: dict[str, str] = {}
-    if st.exists():
-        exp = read_experiments(st).get(name)
-        if exp is not None and exp.description:
+    exp = known.get(name)
+    if exp is not None:
+        tags.update(exp.tags)
+        if exp.description:
             tags["mlflow.note.content"] = exp.description
-    return entities.Experiment(experiment_id(name), name, _uri(st.root / "runs"), tags=tags)
+    when = (created or {}).get(name)
+    if when is None and exp is not None:
+        when = exp.created
+    ms = _ms(when)
+    return entities.Experiment(experiment_id(name), name, _uri(st.root / "runs"), tags=tags,
+                               creation_time=ms, last_update_time=ms)
+
+
+def experiment_times() -> dict[str, float]:
+    """Name -> the earliest time an experiment was described or had a run started."""
+    st = store()
+    out: dict[str, float] = {}
+    if not st.exists():
+        return out
+    from ..reader import iter_runs
+
+    for name, exp in read_experiments(st).items():
+        if exp.created is not None:
+            out[name] = exp.created
+    for run in iter_runs(st, metrics=False):
+        if run.start_time is not None:
+            out[run.experiment] = min(out.get(run.experiment, run.start_time), run.start_time)
+    return out
 
 
 # runs ----------------------------------------------------------------------------------
@@ -150,6 +191,27 @@ def record(run_id: str) -> RunRecord:
 def param_text(value: Any) -> str:
     """A param as MLflow stores it: ``str(value)``."""
     return value if isinstance(value, str) else str(value)
+
+
+def log_params(run: ActiveRun, params: Mapping[str, Any]) -> None:
+    """Log params MLflow's way: a key logged again is compared by its text (1 and "1" agree).
+
+    A value whose text differs from the logged one raises ``MlflowException``, as
+    MLflow does; a value with the same text is left as it was logged.
+    """
+    new = {}
+    for key, value in params.items():
+        if key in run._params:
+            old, text = param_text(run._params[key]), param_text(value)
+            if old != text:
+                raise MlflowException(
+                    f"Changing param values is not allowed. Param with key={key!r} was "
+                    f"already logged with value={old!r} for run ID={run.id!r}. Attempted "
+                    f"logging new value {text!r}.", error_code="INVALID_PARAMETER_VALUE")
+            continue
+        new[key] = value
+    if new:
+        run.log_params(new)
 
 
 def _ms(t: float | None) -> int | None:

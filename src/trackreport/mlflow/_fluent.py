@@ -166,35 +166,78 @@ def get_experiment_by_name(name: str) -> entities.Experiment | None:
     return _core.experiment_entity(name) if _core.experiment_exists(name) else None
 
 
+_EXPERIMENT_ORDER = ("name", "experiment_id", "creation_time", "last_update_time")
+
+
+@translated
 def search_experiments(view_type: int | None = None, max_results: int | None = None,
                        filter_string: str | None = None,
                        order_by: list[str] | None = None) -> list[entities.Experiment]:
-    """Every experiment, by name (``filter_string`` supports ``name = '...'`` and LIKE)."""
+    """Experiments matching ``filter_string``, in ``order_by`` order (newest first by default).
+
+    The filter is MLflow's search syntax over ``name`` and ``tags.<key>``
+    (``name LIKE 'x%'``, ``tags.team = 'a'``; AND, and trackreport's OR, NOT and
+    parentheses). ``order_by`` takes ``name``, ``experiment_id``,
+    ``creation_time`` and ``last_update_time`` with ASC or DESC. Nothing is
+    ever deleted, so ``ViewType.DELETED_ONLY`` finds none.
+    """
+    import pandas as pd
+
+    from ..filters import apply_filter
+    from ..reader import read_experiments
+
+    if view_type == entities.ViewType.DELETED_ONLY:
+        return []
+    if max_results is not None and (type(max_results) is not int or max_results < 1):
+        raise MlflowException(f"max_results must be a positive integer, got {max_results!r}",
+                              error_code="INVALID_PARAMETER_VALUE")
     names = _core.experiment_names()
     if _core.DEFAULT_EXPERIMENT not in names:
         names.insert(0, _core.DEFAULT_EXPERIMENT)
-    if filter_string:
-        names = [n for n in names if _name_matches(n, filter_string)]
-    out = [_core.experiment_entity(n) for n in names]
+    st = _core.store()
+    known = read_experiments(st) if st.exists() else {}
+    created = _core.experiment_times()
+    found = [_core.experiment_entity(n, known, created) for n in names]
+    df = pd.DataFrame([{"name": e.name, **{f"tags.{k}": v for k, v in e.tags.items()}}
+                       for e in found])
+    df = apply_filter(df, filter_string, ("name",))
+    out = [found[i] for i in df.index]
+    # MLflow's order: newest first by default; ties broken by experiment id
+    clauses = [_experiment_order(c) for c in order_by or ["creation_time DESC",
+                                                          "experiment_id ASC"]]
+    if all(column != "experiment_id" for column, _ in clauses):
+        clauses.append(("experiment_id", False))
+    for column, ascending in reversed(clauses):  # stable sorts: the first clause decides
+        present = [e for e in out if getattr(e, column) is not None]
+        present.sort(key=lambda e, c=column: int(e.experiment_id) if c == "experiment_id"
+                     else getattr(e, c), reverse=not ascending)
+        out = present + [e for e in out if getattr(e, column) is None]  # unknown: last
     return out[:max_results] if max_results else out
 
 
-def _name_matches(name: str, filter_string: str) -> bool:
+def _experiment_order(clause: str) -> tuple[str, bool]:
     import re
 
-    m = re.fullmatch(r"\s*(?:attributes?\.)?name\s*(=|!=|I?LIKE)\s*(['\"])(.*)\2\s*",
-                     filter_string, re.IGNORECASE)
-    if m is None:
-        raise MlflowException(f"search_experiments: filter {filter_string!r} is not supported "
-                              "(only name = '...' and name LIKE '...')",
-                              error_code="INVALID_PARAMETER_VALUE")
-    op, value = m.group(1).upper(), m.group(3)
-    if op == "=":
-        return name == value
-    if op == "!=":
-        return name != value
-    pattern = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in value)
-    return re.fullmatch(pattern, name, re.IGNORECASE if op == "ILIKE" else 0) is not None
+    m = re.fullmatch(r"\s*(?:attributes?\.)?`?(\w+)`?(?:\s+(ASC|DESC))?\s*", clause,
+                     re.IGNORECASE)
+    if m is None or m.group(1).lower() not in _EXPERIMENT_ORDER:
+        raise MlflowException(
+            f"search_experiments: cannot order by {clause!r} (use "
+            f"{', '.join(_EXPERIMENT_ORDER)}, with ASC or DESC)",
+            error_code="INVALID_PARAMETER_VALUE")
+    return m.group(1).lower(), (m.group(2) or "ASC").upper() == "ASC"
+
+
+@translated
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Set a tag of the active experiment (``mlflow.note.content`` is its description)."""
+    _core.set_experiment_tags(fluent._experiment, {key: value})
+
+
+@translated
+def set_experiment_tags(tags: Mapping[str, Any]) -> None:
+    """Set tags of the active experiment."""
+    _core.set_experiment_tags(fluent._experiment, dict(tags))
 
 
 # runs --------------------------------------------------------------------------------------
@@ -259,8 +302,8 @@ def get_parent_run(run_id: str) -> entities.Run | None:
 # logging ------------------------------------------------------------------------------------
 @translated
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    """Log a param of the active run; returns the value."""
-    _active().log_params({key: value})
+    """Log a param of the active run; returns the value (logged again: same text, as MLflow)."""
+    _core.log_params(_active(), {key: value})
     return value
 
 
@@ -268,7 +311,7 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
 def log_params(params: Mapping[str, Any], synchronous: bool | None = None,
                run_id: str | None = None) -> None:
     """Log params of the active run (or of ``run_id``)."""
-    _target(run_id).log_params(params)
+    _core.log_params(_target(run_id), params)
 
 
 def _log_at(run: TrRun, key: str, value: Any, step: int | None, timestamp: int | None) -> None:
@@ -315,7 +358,8 @@ def log_metrics(metrics: Mapping[str, Any], step: int | None = None,
 
 @translated
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    """Set a tag of the active run (``mlflow.note.content`` becomes the run's note)."""
+    """Set a tag of the active run (``mlflow.runName`` renames it, ``mlflow.note.content``
+    becomes its note)."""
     set_tags({key: value})
 
 
@@ -326,7 +370,11 @@ def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
 
 
 def _set_tags(run: TrRun, tags: Mapping[str, Any]) -> None:
+    """Set tags; ``mlflow.runName`` renames the run and ``mlflow.note.content`` is its note."""
     tags = dict(tags)
+    name = tags.pop("mlflow.runName", None)
+    if name is not None:
+        run.rename(_core.param_text(name))
     note = tags.pop("mlflow.note.content", None)
     if note is not None:
         run.note(str(note))

@@ -7,9 +7,10 @@ candidates, are not logged separately) it logs: the estimator's params
 training metrics on the training data (classifiers: ``training_score``,
 accuracy, weighted precision/recall/F1, and log loss and ROC AUC when the
 estimator has ``predict_proba``; regressors: ``training_score``, MSE, RMSE, MAE,
-R²), and the fitted model under ``model``. ``GridSearchCV`` /
-``RandomizedSearchCV`` also log ``best_<param>`` params, ``best_cv_score``, the
-best estimator under ``best_estimator``, and one child run per best candidate
+R²), and the fitted model under ``model`` (saved as ``log_model`` saves it: an
+MLflow model too). ``GridSearchCV`` / ``RandomizedSearchCV`` also log
+``best_<param>`` params, ``best_cv_score``, the best estimator under
+``best_estimator``, and one child run per best candidate
 (``max_tuning_runs``, default 5) with the candidate's full params and its
 ``cv_results_`` means, deviations and rank (not the per-split values).
 """
@@ -34,15 +35,60 @@ def log_model(sk_model: Any, artifact_path: str | None = None, *, name: str | No
               signature: Any = None, input_example: Any = None,
               registered_model_name: str | None = None, serialization_format: Any = None,
               **kwargs: Any) -> ModelInfo:
-    """Save a scikit-learn model with the active run (``name`` or ``artifact_path``)."""
-    path = name or artifact_path or "model"
+    """Save a scikit-learn model with the active run (``name`` or ``artifact_path``).
+
+    The folder is a trackreport model and a valid MLflow model (``MLmodel`` with
+    the ``python_function`` and ``sklearn`` flavors). ``serialization_format``:
+    ``"skops"`` (the default, as in MLflow 3; pickle when skops cannot save the
+    model) or ``"pickle"``/``"cloudpickle"`` (a pickle file).
+    """
     run = _fluent._active()
-    info = run.log_model(sk_model, path, input_example=input_example, flavor="sklearn")
+    path, meta = _save(run, sk_model, name or artifact_path or "model", signature,
+                       input_example, serialization_format)
+    uri = f"runs:/{run.id}/{path}"
     version = None
     if registered_model_name:
-        version = fluent.register_model(info.model_uri, registered_model_name).version
-    return ModelInfo(info.model_uri, run.id, info.artifact_path,
-                     {"sklearn": {"format": info.format}}, signature, version)
+        version = fluent.register_model(uri, registered_model_name).version
+    return ModelInfo(uri, run.id, path, {"sklearn": {"format": meta["format"]},
+                                         "python_function": {"loader_module": "mlflow.sklearn"}},
+                     signature, version)
+
+
+def _save(run: Any, sk_model: Any, path: str, signature: Any = None, input_example: Any = None,
+          serialization_format: Any = None) -> tuple[str, dict[str, Any]]:
+    """Save a model as trackreport and MLflow models both; (its path, its model.json)."""
+    from ..models import read_model_json, save_model
+    from .mlmodel import write_mlmodel
+
+    formats = ("pickle",) if serialization_format in ("pickle", "cloudpickle") else (
+        "skops", "pickle")
+    evts = save_model(run.store, run.id, sk_model, path, input_example, "sklearn",
+                      formats=formats)
+    path = evts[-1]["path"]
+    meta = read_model_json(run.store, run.id, path)
+    files = write_mlmodel(run.store, run.id, path, meta,
+                          _signature(signature, sk_model, input_example, meta))
+    for event in evts[:-1] + files + evts[-1:]:
+        run._file.add(event)
+    return path, meta
+
+
+def _signature(signature: Any, model: Any, example: Any, meta: dict[str, Any]
+               ) -> dict[str, Any] | None:
+    """The signature to record: the one given, else inferred from the input example."""
+    if signature is not None:
+        if hasattr(signature, "to_dict"):
+            signature = signature.to_dict()
+        return signature if isinstance(signature, dict) else None
+    if meta.get("signature") is None:
+        return None
+    from .models.signature import infer_signature
+
+    try:
+        output = model.predict(example)
+    except Exception:  # a model that cannot predict on its example: inputs only
+        output = None
+    return infer_signature(example, output).to_dict()
 
 
 @translated
@@ -124,7 +170,7 @@ def _logged_fit(original: Any, est: Any, args: tuple[Any, ...], kwargs: dict[str
         if hasattr(est, "best_estimator_") or hasattr(est, "cv_results_"):
             _log_search(run, est)
         if _settings.get("log_models", True):
-            run.log_model(est, "model", flavor="sklearn")
+            _save(run, est, "model")
     except BaseException as exc:
         if own:
             from ..run import outcome
@@ -187,7 +233,7 @@ def _log_search(run: Any, search: Any) -> None:
     if getattr(search, "best_score_", None) is not None:
         run.log_metrics({"best_cv_score": float(search.best_score_)}, step=0)
     if _settings.get("log_models", True) and hasattr(search, "best_estimator_"):
-        run.log_model(search.best_estimator_, "best_estimator", flavor="sklearn")
+        _save(run, search.best_estimator_, "best_estimator")
     limit = _settings.get("max_tuning_runs", 5)
     results = search.cv_results_
     ranks = list(results["rank_test_score"]) if "rank_test_score" in results else []

@@ -47,9 +47,16 @@ class MlflowClient:
         """The experiment named ``name``, or None."""
         return _fluent.get_experiment_by_name(name)
 
-    def search_experiments(self, *args: Any, **kwargs: Any) -> list[entities.Experiment]:
-        """Every experiment (see ``mlflow.search_experiments``)."""
-        return _fluent.search_experiments(*args, **kwargs)
+    def search_experiments(self, view_type: int | None = None, max_results: int | None = None,
+                           filter_string: str | None = None, order_by: list[str] | None = None,
+                           page_token: Any = None) -> list[entities.Experiment]:
+        """Experiments by name and tag filters (see ``mlflow.search_experiments``)."""
+        return _fluent.search_experiments(view_type, max_results, filter_string, order_by)
+
+    @translated
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set a tag of experiment ``experiment_id``."""
+        _core.set_experiment_tags(_core.experiment_name_of(experiment_id), {key: value})
 
     # runs ---------------------------------------------------------------------------------
     @translated
@@ -89,9 +96,12 @@ class MlflowClient:
         run.end(status or "FINISHED")
         _fluent._last_run_id[:] = [run_id]
 
+    @translated
     def update_run(self, run_id: str, status: str | None = None,
                    name: str | None = None) -> None:
-        """End a run with ``status`` (renaming is not supported: names are fixed)."""
+        """Rename run ``run_id`` and/or end it with ``status``."""
+        if name:
+            _core.handle(run_id).rename(name)
         if status and status != "RUNNING":
             self.set_terminated(run_id, status)
 
@@ -100,7 +110,7 @@ class MlflowClient:
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None
                   ) -> Any:
         """Log a param of run ``run_id``."""
-        _core.handle(run_id).log_params({key: value})
+        _core.log_params(_core.handle(run_id), {key: value})
         return value
 
     @translated
@@ -123,7 +133,7 @@ class MlflowClient:
         """Log Metric, Param and RunTag entities of run ``run_id`` (all checked first)."""
         run = _core.handle(run_id)
         if params:
-            run.log_params({p.key: p.value for p in params})
+            _core.log_params(run, {p.key: p.value for p in params})
         for m in metrics:
             _fluent._log_at(run, m.key, m.value, m.step, m.timestamp)
         if tags:
