@@ -41,7 +41,7 @@ from .pages import Page
 from .ranking import metric_goal
 from .run_page import data_script, run_page
 from .story import MetricInfo
-from .summaries import RunSummary, finite, forge_commit_url, summarize
+from .summaries import RunSummary, finite, forge_commit_url, series_arrays, summarize
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import run_slug
 
@@ -265,6 +265,7 @@ class _Builder:
             [r for r in reversed(run_ids) if r in parents]
         for run_id in ordered_ids:
             run = None
+            arrays = None
             if run_id in fresh:
                 entry = old.runs[run_id]
                 summary, models = entry.summary, entry.models
@@ -274,7 +275,8 @@ class _Builder:
                     run = read_run(self.store, run_id)
                 except RunNotFoundError:
                     continue
-                summary, models = summarize(run), list(run.models)
+                arrays = series_arrays(run)
+                summary, models = summarize(run, arrays), list(run.models)
             ctx.exp_slug(summary.experiment)
             if summary.parent_run_id and summary.parent_run_id != summary.run_id:
                 self.children.setdefault(summary.parent_run_id, []).append(summary)
@@ -295,18 +297,19 @@ class _Builder:
                         run = read_run(self.store, run_id)
                     except RunNotFoundError:
                         continue
+                    arrays = series_arrays(run)
                 self.render(run_page(ctx, self.store, run, summary, children=kids,
                                      parent_exists=parent_exists, models=run_models,
                                      write=self.writer.write,
-                                     last_event=last_events[run_id]))
+                                     last_event=last_events[run_id], arrays=arrays))
                 self.writer.write(f"runs/{summary.slug}/data.js",
-                                  data_script(ctx, run, summary))
+                                  data_script(ctx, run, summary, arrays))
             new.runs[run_id] = RunEntry(
                 files=files[run_id], last_event=last_events[run_id],
                 parents=old.runs[run_id].parents if run_id in fresh else run_parents[run_id],
                 models=models, page_key=page_key, summary=summary)
             self.summaries.append(summary)
-            del run
+            del run, arrays
             done += 1
             if self.progress is not None:
                 self.progress(done, total)

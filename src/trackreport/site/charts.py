@@ -116,11 +116,11 @@ def downsample(
     Raises:
         ValueError: ``steps`` and ``values`` differ in length, or ``n_out < 3``.
     """
-    x, y = _downsample_arrays(steps, values, n_out)
+    x, y = downsample_arrays(steps, values, n_out)
     return x.tolist(), y.tolist()
 
 
-def _downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int) -> Any:
+def downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int) -> Any:
     """:func:`downsample` as numpy arrays ``(int64 steps, float64 values)``."""
     import numpy as np
 
@@ -139,20 +139,36 @@ def _downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int
         order = np.argsort(x, kind="stable")
         x, y = x[order], y[order]
     if x.size > n_out:
-        from tsdownsample import MinMaxLTTBDownsampler
-
         # Four slots stay free for the first, last, lowest and highest point.
-        picked = MinMaxLTTBDownsampler().downsample(x, y, n_out=max(3, n_out - 4))
-        keep = np.unique(
-            np.concatenate(
-                [
-                    np.asarray(picked, dtype=np.int64),
-                    np.array([0, x.size - 1, int(np.argmin(y)), int(np.argmax(y))]),
-                ]
-            )
-        )
+        picked = _minmax_lttb()(x, y, max(3, n_out - 4))
+        keep = np.zeros(x.size, dtype=bool)  # sorted, unique indices without a sort
+        keep[picked] = True
+        keep[[0, x.size - 1, int(np.argmin(y)), int(np.argmax(y))]] = True
         x, y = x[keep], y[keep]
     return x, y
+
+
+@functools.lru_cache(maxsize=1)
+def _minmax_lttb() -> Any:
+    """``MinMaxLTTBDownsampler().downsample`` for contiguous int64 x and float64 y.
+
+    tsdownsample's Python wrapper checks dtypes and picks the compiled function on
+    every call (about ten times the cost of the downsampling itself for a
+    1,000-point series, thousands of times per build); the inputs here are
+    always int64/float64, so the compiled function is looked up once. The
+    public wrapper is the fallback should a tsdownsample release rename it.
+    """
+    from tsdownsample import MinMaxLTTBDownsampler
+
+    downsampler = MinMaxLTTBDownsampler()
+    compiled = getattr(getattr(downsampler, "mod_single_core", None), "downsample_i64_f64",
+                       None)
+    if compiled is not None:
+        import numpy as np
+
+        return lambda x, y, n_out: compiled(np.ascontiguousarray(x), np.ascontiguousarray(y),
+                                            n_out, ratio=4)  # 4: the wrapper's minmax_ratio
+    return lambda x, y, n_out: downsampler.downsample(x, y, n_out=n_out)
 
 
 SIGNIFICANT_DIGITS = 6
@@ -267,7 +283,7 @@ def metric_chart(
     # get no row (their colour stays in the domain).
     rows: list[dict[str, Any]] = []
     for line in lines:
-        steps, values = _downsample_arrays(line.steps, line.values, n_out)
+        steps, values = downsample_arrays(line.steps, line.values, n_out)
         if steps.size:
             rows.append({"run": line.label, "step": steps.tolist(),
                          "value": round_significant(values)})
