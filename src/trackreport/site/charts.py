@@ -293,18 +293,15 @@ def metric_chart(
     if phrase:
         description = f"{title} ({phrase})"
     scheme = _SCHEME_SMALL if len(color_domain) <= 10 else _SCHEME_LARGE
-    spec = _fill(
-        json.loads(_metric_skeleton()),
-        {_KEY: key, _DESCRIPTION: description},
-        color_domain,
-    )
+    # _fill copies every dict and list of the (sorted, shared) skeleton
+    spec = _fill(_metric_skeleton_spec(), {_KEY: key, _DESCRIPTION: description}, color_domain)
     for layer in spec["layer"]:
         layer["encoding"]["color"]["scale"]["scheme"] = scheme
         if len(color_domain) == 1:  # one run (a run page): a legend would only repeat its name
             layer["encoding"]["color"]["legend"] = None
     if show_title:
         spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
-    return _with_rows(spec, rows)
+    return _with_rows(spec, rows, nested_sorted=True)
 
 
 # Stand-ins for the parts of a metric chart that change between calls. The
@@ -371,6 +368,12 @@ def _metric_skeleton() -> str:
     return json.dumps(chart.to_dict(), sort_keys=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _metric_skeleton_spec() -> dict[str, Any]:
+    """The skeleton as a dict whose keys are sorted at every level; never modified."""
+    return _stable(json.loads(_metric_skeleton()))
+
+
 def _fill(obj: Any, strings: Mapping[str, str], domain: list[str]) -> Any:
     """Put the call's values where the skeleton holds stand-ins (one pass)."""
     if isinstance(obj, dict):
@@ -397,13 +400,17 @@ def _stable(spec: dict[str, Any]) -> dict[str, Any]:
     return walk(spec)
 
 
-def _with_rows(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _with_rows(spec: dict[str, Any], rows: list[dict[str, Any]], *,
+               nested_sorted: bool = False) -> dict[str, Any]:
     """``spec`` (without data) sorted by :func:`_stable`, with ``rows`` attached inline.
 
     Only the skeleton is walked: the rows can be long, and each has its keys
-    sorted here (flat rows of scalars and lists of numbers).
+    sorted here (flat rows of scalars and lists of numbers). ``nested_sorted``:
+    every level below the top is sorted already (a filled skeleton), so only
+    the top level is sorted.
     """
-    spec = _stable(spec)
+    if not nested_sorted:
+        spec = _stable(spec)
     spec["data"] = {
         "name": "rows",
         "values": [{k: row[k] for k in sorted(row)} for row in rows],
