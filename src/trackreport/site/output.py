@@ -151,6 +151,11 @@ class SiteWriter:
         with open(path, "xb") as fh:  # exclusive: never through an existing file or link
             fh.write(data)
 
+    def adopt(self, rels: list[str]) -> None:
+        """Claim files that another process (a build worker) wrote under the root."""
+        for rel in rels:
+            self._claim(rel)
+
     def copy_tree(self, old_site: Path, rel: str) -> list[str] | None:
         """Copy the folder ``rel`` of a previous site (hard links where possible).
 
