@@ -758,7 +758,9 @@ def parallel_coordinates(
         height=CHART_HEIGHT + 40,
         description=f"Parallel coordinates: params and {metric_name}",
     )
-    spec = chart.to_dict()
+    # Not validated against the Vega-Lite schema on every page (a second or more per
+    # build): the shape is fixed here, the tests validate it, the dict is the same.
+    spec = chart.to_dict(validate=False)
     spec["transform"] = [
         {"window": [{"op": "count", "as": "index"}]},
         {"fold": ids, "as": ["axis_id", "raw"]},
