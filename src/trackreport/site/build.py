@@ -231,15 +231,19 @@ class _Builder:
             self.store, ctx.base, self.render,
             lambda rid: f"runs/{run_slug(rid)}/index.html" if rid in known else None,
             self.out)
-        # Which runs are as the previous build saw them (same events files, same sizes).
-        files = {rid: self._identities(self.store.run_event_files(rid)) for rid in run_ids}
-        fresh = {rid for rid in run_ids
-                 if rid in old.runs and old.runs[rid].files == files[rid]
-                 and old.runs[rid].summary is not None}
-        stale = [rid for rid in run_ids if rid not in fresh]
-        count = worker_count(len(stale))
+        count = worker_count(len(run_ids))
         workers = Workers(self, count) if count else None
         try:
+            # Which runs are as the previous build saw them (same events files, same sizes).
+            listed = workers.map_async("_files_of", run_ids, chunksize=64).get() \
+                if workers is not None else None
+            if listed is None or any(isinstance(x, BaseException) for x in listed):
+                listed = [self._files_of(rid) for rid in run_ids]
+            files = dict(zip(run_ids, listed, strict=True))
+            fresh = {rid for rid in run_ids
+                     if rid in old.runs and old.runs[rid].files == files[rid]
+                     and old.runs[rid].summary is not None}
+            stale = [rid for rid in run_ids if rid not in fresh]
             self._build_runs(old, new, key, run_ids, files, fresh, stale, workers)
         finally:
             if workers is not None:
@@ -256,6 +260,10 @@ class _Builder:
                 write_assets = None
             if write_assets is not None:
                 write_assets(self.out / "assets")
+
+    def _files_of(self, run_id: str) -> dict[str, str]:
+        """The identity of each of the run's events files."""
+        return self._identities(self.store.run_event_files(run_id))
 
     def _scan(self, run_id: str) -> tuple[float | None, list[str]]:
         """The last event time of a run's files and the parent ids its first lines name."""

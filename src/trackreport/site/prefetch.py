@@ -1,16 +1,16 @@
 """Read and render run pages in worker processes while the build writes them in order.
 
-A big build spends most of its time on work that one run needs alone: reading
-and folding its events, its summary, its page and its data script. With
-``TRACKREPORT_BUILD_WORKERS`` (default: up to 2, the CPUs there are) forked
-workers do that work ahead of the builder, in the builder's order; the builder
+A big build spends most of its time on work that one run needs alone: listing
+and reading its events files, folding them, its summary, its page and its data
+script. With ``TRACKREPORT_BUILD_WORKERS`` (default: up to 2, the CPUs there
+are) forked workers do that work ahead of the builder, in the builder's order; the builder
 takes each result when it reaches the run and keeps it only when it is
 exactly what it would have made itself (same experiment slug, no child runs
 to list); anything else, a worker's failure included, is made again in the
 builder. So the site is byte for byte the same as a build without workers.
 
-Workers are used only where ``fork`` is, with enough runs to read to pay for
-them, and never from a process running other threads (``trackreport serve``
+Workers are used only where ``fork`` is, for stores with enough runs to pay
+for them, and never from a process running other threads (``trackreport serve``
 builds without them).
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import BuildError
 
 MIN_RUNS = 48
-"""Fewer runs to read than this are read by the builder alone."""
+"""A store of fewer runs is built without workers."""
 
 _TARGET: Any = None  # the builder, set before the workers fork
 
@@ -46,8 +46,8 @@ class Prefetched:
     warnings: list[tuple[str, type[Warning], str, int]] = field(default_factory=list)
 
 
-def worker_count(runs_to_read: int) -> int:
-    """How many worker processes a build with ``runs_to_read`` runs to read uses (0: none)."""
+def worker_count(runs: int) -> int:
+    """How many worker processes the build of a store of ``runs`` runs uses (0: none)."""
     value = os.environ.get("TRACKREPORT_BUILD_WORKERS", "").strip()
     if value:
         try:
@@ -59,9 +59,9 @@ def worker_count(runs_to_read: int) -> int:
             raise BuildError(f"TRACKREPORT_BUILD_WORKERS must be 0 or more, got {wanted}")
     else:
         wanted = min(2, os.cpu_count() or 1)
-        if runs_to_read < MIN_RUNS:
+        if runs < MIN_RUNS:
             return 0
-    if wanted < 2 or runs_to_read == 0:
+    if wanted < 2 or runs == 0:
         return 0
     if "fork" not in multiprocessing.get_all_start_methods():
         return 0
@@ -92,9 +92,10 @@ class Workers:
         _TARGET = target  # kept until close: a worker that dies is forked again
         self._pool = multiprocessing.get_context("fork").Pool(count)
 
-    def map_async(self, method: str, items: list[Any]) -> Any:
+    def map_async(self, method: str, items: list[Any], chunksize: int = 8) -> Any:
         """``target.method(item)`` for each item; ``.get()`` gives the results in order."""
-        return self._pool.map_async(_call, [(method, item) for item in items], chunksize=8)
+        return self._pool.map_async(_call, [(method, item) for item in items],
+                                    chunksize=chunksize)
 
     def imap(self, method: str, items: list[Any]) -> Iterator[Any]:
         """``target.method(item)`` for each item, in order; a failure comes back as a value."""
