@@ -232,6 +232,11 @@ class _Builder:
             lambda rid: f"runs/{run_slug(rid)}/index.html" if rid in known else None,
             self.out)
         count = worker_count(len(run_ids))
+        if count:  # made once here, not once per worker: forked workers inherit them
+            from .charts import warm_up
+
+            warm_up()
+            get_template(self.env, "run.html")
         workers = Workers(self, count) if count else None
         try:
             # Which runs are as the previous build saw them (same events files, same sizes).

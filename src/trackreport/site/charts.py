@@ -368,6 +368,11 @@ def _metric_skeleton() -> str:
     return json.dumps(chart.to_dict(), sort_keys=True)
 
 
+def warm_up() -> None:
+    """Make the cached chart skeleton now (altair's import and schema: a second or two)."""
+    _metric_skeleton_spec()
+
+
 @functools.lru_cache(maxsize=1)
 def _metric_skeleton_spec() -> dict[str, Any]:
     """The skeleton as a dict whose keys are sorted at every level; never modified."""
