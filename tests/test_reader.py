@@ -170,3 +170,104 @@ def test_run_rename_last_wins_and_experiment_tags_merge(tmp_path: Path) -> None:
     result = check_store(Store(root))
     assert not any(f.unknown_events for f in result.files)
     assert result.corrupt == 2  # the bad rename and the bad experiment tags
+
+
+def _long_run(root: Path, steps: int) -> None:
+    """A run of two writers (a resumed run), a torn last line and a corrupt line in the middle."""
+    run_dir = root / "runs" / RID
+    first = [{"type": "open", "format": 1, "writer": "a", "time": 1.0},
+             {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "n",
+              "parent_run_id": None, "context": {}},
+             {"type": "params", "time": 1.5, "params": {"lr": 0.1}}]
+    first += [{"type": "metrics", "time": 2.0 + i, "step": i,
+               "values": {"loss": 1.0 / (i + 1), "acc": "NaN" if i == 7 else i / steps}}
+              for i in range(steps)]
+    first.append({"type": "tags", "time": 2.0 + steps, "tags": {"t": "a"}})
+    _write(run_dir / "events-a.jsonl", first[:40], tail="{not json\n")
+    with open(run_dir / "events-a.jsonl", "a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(e) + "\n" for e in first[40:]))
+    second = [{"type": "open", "format": 1, "writer": "b", "time": 3.5},
+              {"type": "run.resume", "time": 3.5, "run_id": RID},
+              {"type": "params", "time": 3.5, "params": {"lr": 0.2}}]
+    second += [{"type": "metrics", "time": 4.0 + 2 * i, "step": steps + i,
+                "values": {"loss": 0.5, "grad": float(i)}} for i in range(steps // 2)]
+    second.append({"type": "run.end", "time": 9e6, "status": "FINISHED", "error": None})
+    _write(run_dir / "events-b.jsonl", second, tail='{"type": "metr')
+
+
+def _read_quietly(root: Path) -> tuple[object, list[str]]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = read_run(Store(root), RID)
+    return run, sorted(str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("out_of_order", [False, True])
+def test_a_large_run_folds_chunk_by_chunk_to_the_same_run(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         out_of_order: bool) -> None:
+    import trackreport.reader as reader
+
+    root = _store(tmp_path)
+    _long_run(root, 3000)
+    if out_of_order:  # a file whose times go back: merged the usual way
+        with open(root / "runs" / RID / "events-a.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"type": "metrics", "time": 1.7, "step": 0,
+                                 "values": {"late": 1.0}}) + "\n")
+    whole, whole_warnings = _read_quietly(root)
+    assert whole.problems.torn_lines == 1 and whole.problems.corrupt_lines == 1
+    chunked_calls = []
+    real = reader.RunFold.add
+
+    def counting(self: object, merged: list, files: list | None = None) -> None:
+        chunked_calls.append(len(merged))
+        real(self, merged, files)
+
+    monkeypatch.setattr(reader.RunFold, "add", counting)
+    monkeypatch.setattr(reader, "LARGE_RUN_BYTES", 1000)
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(reader, "CHUNK_EVENTS", 500)
+    chunked, chunked_warnings = _read_quietly(root)
+    assert chunked == whole
+    assert chunked_warnings == whole_warnings
+    if out_of_order:
+        assert chunked_calls[-1] > 4000  # the fallback folds everything at once
+    else:
+        assert len(chunked_calls) > 8 and max(chunked_calls) <= 500
+
+
+def test_a_large_run_never_holds_all_its_events(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import tracemalloc
+
+    import trackreport.reader as reader
+
+    root = _store(tmp_path)
+    steps = 60_000
+    lines = [{"type": "open", "format": 1, "writer": "a", "time": 1.0},
+             {"type": "run.start", "time": 1.0, "run_id": RID, "experiment": "e", "name": "n",
+              "parent_run_id": None, "context": {}}]
+    lines += [{"type": "metrics", "time": 2.0 + i, "step": i,
+               "values": {f"m{k}": i * 0.5 + k for k in range(5)}} for i in range(steps)]
+    _write(root / "runs" / RID / "events-a.jsonl", lines)
+    del lines
+    gc.collect()
+
+    def peak() -> tuple[int, object]:
+        tracemalloc.start()
+        try:
+            run = read_run(Store(root), RID)
+            return tracemalloc.get_traced_memory()[1], run
+        finally:
+            tracemalloc.stop()
+
+    whole_peak, whole = peak()
+    monkeypatch.setattr(reader, "LARGE_RUN_BYTES", 1 << 20)
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 1 << 20)
+    chunked_peak, chunked = peak()
+    assert chunked == whole and len(chunked.metrics["m4"].values) == steps
+    # the folded series stay; the event dicts (about 1 kB each) do not pile up
+    assert chunked_peak < 0.6 * whole_peak, (chunked_peak, whole_peak)

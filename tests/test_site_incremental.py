@@ -161,3 +161,58 @@ def test_cli_clean_flag_and_a_corrupt_cache(store: tuple[Path, dict[str, str]],
     build_site(root, out)
     assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
                                          .index_path.parent)
+
+
+def _cli_build(store: Path, out: Path, workers: str, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": SRC, "TRACKREPORT_BUILD_WORKERS": workers}
+    return subprocess.run([sys.executable, "-m", "trackreport", "build", "--store", str(store),
+                           "--out", str(out), *extra], capture_output=True, text=True, env=env,
+                          check=False)
+
+
+def test_build_workers_write_the_same_bytes(store: tuple[Path, dict[str, str]],
+                                            tmp_path: Path) -> None:
+    root, ids = store
+    (tmp_path / "plot.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    log(root, f"""
+        tr.set_experiment("alpha")
+        for i in range(12):
+            with tr.start_run(name=f"sweep-{{i}}", tags={{"i": str(i)}}):
+                tr.log_params({{"seed": i}})
+                for s in range(30):
+                    tr.log_metric("acc", (s * i % 17) / 17, step=s)
+                if i == 3:
+                    tr.log_artifact({str(tmp_path / "plot.svg")!r})
+                    tr.note("**bold** <b>not html</b>")
+        with tr.start_run(run_id={ids['parent']!r}):  # a parent read again, children listed
+            tr.log_metric("acc", 0.9, step=20)
+    """)
+    sites = {}
+    for workers in ("0", "2"):
+        out = tmp_path / f"site-{workers}"
+        proc = _cli_build(root, out, workers)
+        assert proc.returncode == 0, proc.stderr
+        sites[workers] = site_files(out)
+    assert sorted(sites["0"]) == sorted(sites["2"])
+    assert [p for p in sites["0"] if sites["0"][p] != sites["2"][p]] == []
+    # incremental with workers: one new run, the rest from the cache
+    log(root, """
+        tr.set_experiment("beta")
+        with tr.start_run(name="late"):
+            tr.log_metric("loss", 0.1, step=0)
+    """)
+    assert _cli_build(root, tmp_path / "site-2", "2").returncode == 0
+    assert _cli_build(root, tmp_path / "clean", "0", "--clean").returncode == 0
+    got, want = site_files(tmp_path / "site-2"), site_files(tmp_path / "clean")
+    assert sorted(got) == sorted(want)
+    assert [p for p in want if want[p] != got[p]] == []
+
+
+def test_bad_build_workers_setting_is_one_line(store: tuple[Path, dict[str, str]],
+                                               tmp_path: Path) -> None:
+    root, _ = store
+    proc = _cli_build(root, tmp_path / "site", "many")
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0
+    assert "TRACKREPORT_BUILD_WORKERS" in proc.stderr and "'many'" in proc.stderr
+    assert not (tmp_path / "site").exists()

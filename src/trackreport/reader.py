@@ -9,12 +9,13 @@ ignored (forward compatibility).
 from __future__ import annotations
 
 import gc
+import heapq
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import compress
+from itertools import chain, compress, islice, repeat
 from operator import eq, itemgetter, not_
 from typing import Any
 
@@ -213,8 +214,10 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
         raise RunNotFoundError(f"no run {run_id!r} in the store at {store.root}")
     own_reports: list[FileReport] = [] if reports is None else reports
     with no_gc():
-        merged, files = read_event_files(store, paths, own_reports)
-        run = fold_run(run_id, merged, files, metrics=metrics)
+        run = fold_large_run(store, run_id, paths, own_reports, metrics=metrics)
+        if run is None:
+            merged, files = read_event_files(store, paths, own_reports)
+            run = fold_run(run_id, merged, files, metrics=metrics)
     parent = run.parent_run_id
     if parent is not None and not store.run_event_files(parent):
         _problem(run, f"run {run_id}: parent run {parent} is not in the store; "
@@ -227,119 +230,289 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
     return run
 
 
+LARGE_RUN_BYTES = 32 << 20
+"""A run whose events files hold more bytes than this is folded chunk by chunk."""
+CHUNK_BYTES = 4 << 20
+"""Bytes of lines parsed at a time when folding a large run (about 20,000 events)."""
+CHUNK_EVENTS = 1 << 15
+"""Merged events folded at a time when a large run has several files."""
+
+
+class _OutOfOrder(Exception):
+    """An events file whose times are not in order: the run is merged the usual way."""
+
+
+def fold_large_run(store: Store, run_id: str, paths: list[str], reports: list[FileReport], *,
+                   metrics: bool = True) -> Run | None:
+    """Fold a large run chunk by chunk, holding only one chunk of event dicts at a time.
+
+    The same Run as ``fold_run`` of ``read_event_files``, which it stands in for
+    when the run's files hold more than ``LARGE_RUN_BYTES``. Each file's events
+    are parsed ``CHUNK_BYTES`` at a time and several files are merged as
+    streams, which needs each file's events in time order (as writers write
+    them). None when the run is small or a file is out of order: the caller
+    merges the usual way.
+    """
+    total = 0
+    for path in paths:
+        try:
+            total += store.storage.size(path)
+        except (OSError, ValueError):
+            continue
+    if total <= LARGE_RUN_BYTES:
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        file_reports: list[FileReport] = []
+        streams = []
+        for path in paths:
+            report = FileReport(path)
+            try:
+                data = read_file(store, path)
+            except FileNotFoundError:
+                continue
+            streams.append(_ordered(_file_chunks(data, path, report), len(streams)))
+            file_reports.append(report)
+        folder = RunFold(run_id, metrics=metrics)
+        try:
+            if len(streams) == 1:
+                for chunk in streams[0]:
+                    folder.add([item[3] for item in chunk])
+            else:
+                merged = heapq.merge(*(chain.from_iterable(stream) for stream in streams))
+                while True:
+                    batch = list(islice(merged, CHUNK_EVENTS))
+                    if not batch:
+                        break
+                    folder.add([item[3] for item in batch], [item[1] for item in batch])
+            run = folder.finish()
+        except _OutOfOrder:
+            return None
+    reports.extend(file_reports)
+    for found in caught:
+        warnings.warn_explicit(found.message, found.category, found.filename, found.lineno)
+    return run
+
+
+def _ordered(chunks: Iterator[list[dict[str, Any]]], index: int,
+             ) -> Iterator[list[tuple[float, int, int, dict[str, Any]]]]:
+    """Chunks of (time, file index, line, event); _OutOfOrder when times go back."""
+    line = 0
+    last = 0.0
+    for chunk in chunks:
+        times = list(map(_time, chunk))
+        if not times:
+            continue
+        if times[0] < last or sorted(times) != times:
+            raise _OutOfOrder
+        last = times[-1]
+        yield list(zip(times, repeat(index), range(line, line + len(chunk)), chunk))
+        line += len(chunk)
+
+
+def _file_chunks(data: bytes, path: str, report: FileReport) -> Iterator[list[dict[str, Any]]]:
+    """``parse_lines`` of a whole events file (its ``open`` line left out), in chunks.
+
+    ``report`` ends up as ``read_event_files`` leaves it; the warnings are the same.
+    """
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        report.torn_last_line = True
+        report.lines += 1
+        warnings.warn(f"{path}: skipped a torn last line (a writer stopped mid-write?)",
+                      ReadWarning, stacklevel=3)
+    position = 0
+    offset = 0  # lines before this chunk
+    corrupt: list[int] = []  # what parse_lines of the whole file finds
+    first = True
+    while position < end:
+        stop = data.rfind(b"\n", position, min(position + CHUNK_BYTES, end)) + 1
+        if stop <= position:  # one line longer than a chunk
+            stop = data.find(b"\n", position) + 1
+        part = FileReport(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReadWarning)
+            parsed = parse_lines(data[position:stop], path, part)
+        for number in part.corrupt_lines:
+            corrupt.append(offset + number)
+            report.reasons[offset + number] = part.reasons[number]
+        offset += part.lines
+        position = stop
+        if first and parsed:
+            first = False
+            if parsed[0].get("type") == events.OPEN:  # a file's first line
+                if shapes.event_problem(parsed[0]):  # counted as fold_run counts the others
+                    report.corrupt_lines.append(1)
+                parsed = parsed[1:]
+        yield parsed
+    report.lines += offset
+    report.corrupt_lines[:0] = corrupt
+    if corrupt:
+        warnings.warn(f"{path}: skipped {len(corrupt)} corrupt line(s) (line {corrupt[0]}: "
+                      f"{report.reasons.get(corrupt[0], 'corrupt')})", ReadWarning, stacklevel=3)
+
+
 def fold_run(run_id: str, merged: list[dict[str, Any]], files: list[int] | None = None, *,
              metrics: bool = True) -> Run:
     """Fold merged events (and their file indices, None: all from one file) into a Run."""
-    run = Run(run_id=run_id, name=run_id, experiment="Default", status=RUNNING,
-              start_time=None, end_time=None)
-    open_files: dict[int, bool] = {}
-    last_end: dict[str, Any] | None = None
-    start_event: dict[str, Any] | None = None
-    renamed: str | None = None
-    series: dict[str, tuple[list[int], list[float], list[float]]] = {}
-    artifacts: dict[str, ArtifactRecord] = {}
-    metrics_type = events.METRICS
-    try:
-        is_metric = list(map(partial(eq, metrics_type), map(_get_type, merged)))
-    except KeyError:  # an event without a type (unknown: ignored below)
-        is_metric = [event.get("type") == metrics_type for event in merged]
-    if metrics:
-        series = _fold_metrics(list(compress(merged, is_metric)), run.problems)
-    metric_skips = len(run.problems.skipped)
-    skipped = run.problems.skipped
-    for position in compress(range(len(merged)), map(not_, is_metric)):
-        event = merged[position]
-        problem = shapes.event_problem(event)
-        if problem:
-            skipped.append(problem)
-            continue
-        kind = event["type"]
-        t = event["time"]
-        index = files[position] if files is not None else 0
-        if kind == events.PARAMS:
-            params = event.get("params") or {}
-            encoded = event.get("encoded")
-            if isinstance(encoded, list) and isinstance(params, dict):  # NaN, +-inf, ints beyond 64 bits
-                params = {k: events.param_from_json(v) if k in encoded else v
-                          for k, v in params.items()}
-            for key, value in params.items():
-                if key in run.params and _differs(run.params[key], value):
-                    msg = (f"run {run_id}: param {key!r} was logged as {run.params[key]!r} and "
-                           f"as {value!r}; the first value wins")
-                    run.problems.messages.append(msg)
-                    warnings.warn(msg, ReadWarning, stacklevel=2)
-                    continue
-                run.params.setdefault(key, value)
-        elif kind == events.TAGS:
-            for key, value in (event.get("tags") or {}).items():
-                run.tags[key] = value if isinstance(value, str) else str(value)
-        elif kind == events.NOTE:
-            if isinstance(event.get("markdown"), str):
-                run.notes.append(NoteRecord(event["markdown"], t or 0.0))
-        elif kind == events.ARTIFACT:
-            path = event.get("path")
-            if isinstance(path, str):
-                artifacts[path] = ArtifactRecord(
-                    path=path, size=int(event.get("size") or 0),
-                    sha256=str(event.get("sha256") or ""),
-                    media_type=str(event.get("media_type") or "application/octet-stream"),
-                    time=t or 0.0,
-                    image=event["image"] if isinstance(event.get("image"), dict) else None)
-        elif kind == events.MODEL:
-            run.models.append({k: v for k, v in event.items() if k != "type"})
-        elif kind == events.DATASET:
-            run.datasets.append({k: v for k, v in event.items() if k != "type"})
-        elif kind == events.RUN_START:
-            if run.start_time is None or (t is not None and t < run.start_time):
-                run.start_time = t
-                run.name = str(event.get("name") or run_id)
-                run.experiment = str(event.get("experiment") or "Default")
-                run.parent_run_id = event.get("parent_run_id")
-                context = event.get("context")
-                run.context = context if isinstance(context, dict) else {}
-                start_event = event
-                origin = event.get("imported_from")
-                run.imported_from = origin if isinstance(origin, dict) else None
-            open_files[index] = True
-        elif kind == events.RUN_RESUME:
-            open_files[index] = True
-        elif kind == events.RUN_RENAME:
-            renamed = event["name"]  # events are in time order: the last rename wins
-        elif kind == events.RUN_END:
-            if event.get("imported"):  # an imported status closes the run in every file
-                open_files = dict.fromkeys(open_files, False)
-            open_files[index] = False
-            last_end = event
-        elif kind != events.OPEN:
-            run.problems.unknown_events += 1
-    if start_event is not None:
-        _check_start(run, start_event)
-    if renamed is not None:
-        run.name = renamed
-    if skipped:
-        run.problems.corrupt_lines += len(skipped) - metric_skips
-        warnings.warn(f"run {run_id}: skipped {len(skipped)} malformed event(s) ({skipped[0]})",
-                      ReadWarning, stacklevel=2)
-    run.artifacts = sorted(artifacts.values(), key=lambda a: a.path)
-    for event in reversed(merged):  # merged is in time order; a bad time sorts as 0
-        run.last_event_time = _time(event) or None
-        break
-    if any(open_files.values()) or last_end is None:
-        run.status = RUNNING
-        run.end_time = None
-    else:
-        run.status = str(last_end.get("status") or FINISHED)
-        run.end_time = last_end.get("time")
-        run.error = last_end.get("error")
-    for key in sorted(series):
-        steps, values, times_ = series[key]
-        if sorted(steps) == steps:
-            run.metrics[key] = MetricSeries(key, steps, values, times_)
-        else:  # stable: values logged at one step keep their merged order
-            idx = sorted(range(len(steps)), key=steps.__getitem__)
-            run.metrics[key] = MetricSeries(key, [steps[i] for i in idx],
-                                            [values[i] for i in idx], [times_[i] for i in idx])
-    return run
+    folder = RunFold(run_id, metrics=metrics)
+    folder.add(merged, files)
+    return folder.finish()
+
+
+class RunFold:
+    """Folds a run's merged events into a Run, one chunk at a time.
+
+    ``add`` takes consecutive chunks of the merged events (in merged order), so a
+    long run is folded without every event dict in memory at once; the result
+    is the same as folding all the events at once.
+    """
+
+    def __init__(self, run_id: str, *, metrics: bool = True) -> None:
+        self.run = Run(run_id=run_id, name=run_id, experiment="Default", status=RUNNING,
+                       start_time=None, end_time=None)
+        self.metrics = metrics
+        self.open_files: dict[int, bool] = {}
+        self.last_end: dict[str, Any] | None = None
+        self.start_event: dict[str, Any] | None = None
+        self.series: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        self.artifacts: dict[str, ArtifactRecord] = {}
+        self.metric_problems = ReadProblems()
+        self.skipped: list[str] = []
+        self.last_event: dict[str, Any] | None = None
+        self.renamed: str | None = None
+
+    def add(self, merged: list[dict[str, Any]], files: list[int] | None = None) -> None:
+        """Fold the next chunk of merged events (``files``: their file indices, or None)."""
+        if not merged:
+            return
+        run = self.run
+        run_id = run.run_id
+        metrics_type = events.METRICS
+        try:
+            is_metric = list(map(partial(eq, metrics_type), map(_get_type, merged)))
+        except KeyError:  # an event without a type (unknown: ignored below)
+            is_metric = [event.get("type") == metrics_type for event in merged]
+        if self.metrics:
+            chunk = _fold_metrics(list(compress(merged, is_metric)), self.metric_problems)
+            for key, (steps, values, times_) in chunk.items():
+                found = self.series.get(key)
+                if found is None:  # lists of this chunk's own (no other key shares them)
+                    self.series[key] = (steps, values, times_)
+                else:
+                    found[0].extend(steps)
+                    found[1].extend(values)
+                    found[2].extend(times_)
+        skipped = self.skipped
+        artifacts = self.artifacts
+        open_files = self.open_files
+        for position in compress(range(len(merged)), map(not_, is_metric)):
+            event = merged[position]
+            problem = shapes.event_problem(event)
+            if problem:
+                skipped.append(problem)
+                continue
+            kind = event["type"]
+            t = event["time"]
+            index = files[position] if files is not None else 0
+            if kind == events.PARAMS:
+                params = event.get("params") or {}
+                encoded = event.get("encoded")
+                if isinstance(encoded, list) and isinstance(params, dict):  # NaN, +-inf, big ints
+                    params = {k: events.param_from_json(v) if k in encoded else v
+                              for k, v in params.items()}
+                for key, value in params.items():
+                    if key in run.params and _differs(run.params[key], value):
+                        msg = (f"run {run_id}: param {key!r} was logged as {run.params[key]!r} "
+                               f"and as {value!r}; the first value wins")
+                        run.problems.messages.append(msg)
+                        warnings.warn(msg, ReadWarning, stacklevel=3)
+                        continue
+                    run.params.setdefault(key, value)
+            elif kind == events.TAGS:
+                for key, value in (event.get("tags") or {}).items():
+                    run.tags[key] = value if isinstance(value, str) else str(value)
+            elif kind == events.NOTE:
+                if isinstance(event.get("markdown"), str):
+                    run.notes.append(NoteRecord(event["markdown"], t or 0.0))
+            elif kind == events.ARTIFACT:
+                path = event.get("path")
+                if isinstance(path, str):
+                    artifacts[path] = ArtifactRecord(
+                        path=path, size=int(event.get("size") or 0),
+                        sha256=str(event.get("sha256") or ""),
+                        media_type=str(event.get("media_type") or "application/octet-stream"),
+                        time=t or 0.0,
+                        image=event["image"] if isinstance(event.get("image"), dict) else None)
+            elif kind == events.MODEL:
+                run.models.append({k: v for k, v in event.items() if k != "type"})
+            elif kind == events.DATASET:
+                run.datasets.append({k: v for k, v in event.items() if k != "type"})
+            elif kind == events.RUN_START:
+                if run.start_time is None or (t is not None and t < run.start_time):
+                    run.start_time = t
+                    run.name = str(event.get("name") or run_id)
+                    run.experiment = str(event.get("experiment") or "Default")
+                    run.parent_run_id = event.get("parent_run_id")
+                    context = event.get("context")
+                    run.context = context if isinstance(context, dict) else {}
+                    self.start_event = event
+                    origin = event.get("imported_from")
+                    run.imported_from = origin if isinstance(origin, dict) else None
+                open_files[index] = True
+            elif kind == events.RUN_RESUME:
+                open_files[index] = True
+            elif kind == events.RUN_RENAME:
+                self.renamed = event["name"]  # events are in time order: the last rename wins
+            elif kind == events.RUN_END:
+                if event.get("imported"):  # an imported status closes the run in every file
+                    for other in open_files:
+                        open_files[other] = False
+                open_files[index] = False
+                self.last_end = event
+            elif kind != events.OPEN:
+                run.problems.unknown_events += 1
+        self.last_event = merged[-1]
+
+    def finish(self) -> Run:
+        """The folded Run."""
+        run = self.run
+        run_id = run.run_id
+        problems = self.metric_problems
+        run.problems.corrupt_lines += problems.corrupt_lines
+        skipped = run.problems.skipped
+        skipped.extend(problems.skipped)
+        skipped.extend(self.skipped)
+        if self.start_event is not None:
+            _check_start(run, self.start_event)
+        if self.renamed is not None:
+            run.name = self.renamed
+        if skipped:
+            run.problems.corrupt_lines += len(self.skipped)
+            warnings.warn(f"run {run_id}: skipped {len(skipped)} malformed event(s) "
+                          f"({skipped[0]})", ReadWarning, stacklevel=3)
+        run.artifacts = sorted(self.artifacts.values(), key=lambda a: a.path)
+        if self.last_event is not None:  # merged is in time order; a bad time sorts as 0
+            run.last_event_time = _time(self.last_event) or None
+        last_end = self.last_end
+        if any(self.open_files.values()) or last_end is None:
+            run.status = RUNNING
+            run.end_time = None
+        else:
+            run.status = str(last_end.get("status") or FINISHED)
+            run.end_time = last_end.get("time")
+            run.error = last_end.get("error")
+        series = self.series
+        for key in sorted(series):
+            steps, values, times_ = series[key]
+            if sorted(steps) == steps:
+                run.metrics[key] = MetricSeries(key, steps, values, times_)
+            else:  # stable: values logged at one step keep their merged order
+                idx = sorted(range(len(steps)), key=steps.__getitem__)
+                run.metrics[key] = MetricSeries(key, [steps[i] for i in idx],
+                                                [values[i] for i in idx],
+                                                [times_[i] for i in idx])
+        return run
 
 
 def _differs(a: Any, b: Any) -> bool:

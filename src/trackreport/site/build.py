@@ -38,10 +38,11 @@ from .index_page import index_page
 from .models import RegistryPages, run_infos
 from .output import SITE_MARKER, SiteWriter, staged_output
 from .pages import Page
+from .prefetch import Prefetched, Workers, replay_warnings, worker_count
 from .ranking import metric_goal
 from .run_page import data_script, run_page
 from .story import MetricInfo
-from .summaries import RunSummary, finite, forge_commit_url, summarize
+from .summaries import RunSummary, finite, forge_commit_url, series_arrays, summarize
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import run_slug
 
@@ -230,6 +231,31 @@ class _Builder:
             self.store, ctx.base, self.render,
             lambda rid: f"runs/{run_slug(rid)}/index.html" if rid in known else None,
             self.out)
+        count = worker_count(len(run_ids))
+        if count:  # made once here, not once per worker: forked workers inherit them
+            from .charts import warm_up
+
+            warm_up()
+            get_template(self.env, "run.html")
+        workers = Workers(self, count) if count else None
+        try:
+            # Which runs are as the previous build saw them (same events files, same sizes).
+            listed = workers.map_async("_files_of", run_ids, chunksize=64).get() \
+                if workers is not None else None
+            if listed is None or any(isinstance(x, BaseException) for x in listed):
+                listed = [self._files_of(rid) for rid in run_ids]
+            files = dict(zip(run_ids, listed, strict=True))
+            fresh = {rid for rid in run_ids
+                     if rid in old.runs and old.runs[rid].files == files[rid]
+                     and old.runs[rid].summary is not None}
+            stale = [rid for rid in run_ids if rid not in fresh]
+            self._build_runs(old, new, key, run_ids, files, fresh, stale, workers)
+        finally:
+            if workers is not None:
+                workers.close()
+        self._build_pages(old, new, key, files, registry_files)
+
+    def _write_assets(self, old: BuildCache) -> None:
         if not (old.site is not None and self._copy(old, "assets")):
             for rel, path in static_files(self.theme):
                 self.writer.write(f"assets/{rel}", path.read_bytes())
@@ -239,11 +265,28 @@ class _Builder:
                 write_assets = None
             if write_assets is not None:
                 write_assets(self.out / "assets")
-        # Which runs are as the previous build saw them (same events files, same sizes).
-        files = {rid: self._identities(self.store.run_event_files(rid)) for rid in run_ids}
-        fresh = {rid for rid in run_ids
-                 if rid in old.runs and old.runs[rid].files == files[rid]
-                 and old.runs[rid].summary is not None}
+
+    def _files_of(self, run_id: str) -> dict[str, str]:
+        """The identity of each of the run's events files."""
+        return self._identities(self.store.run_event_files(run_id))
+
+    def _scan(self, run_id: str) -> tuple[float | None, list[str]]:
+        """The last event time of a run's files and the parent ids its first lines name."""
+        rels = self.store.run_event_files(run_id)
+        return (_latest(file_last_event(self.store, rel) for rel in rels),
+                sorted(self.parent_ids([run_id])))
+
+    def _build_runs(self, old: BuildCache, new: BuildCache, key: str, run_ids: list[str],
+                    files: dict[str, dict[str, str]], fresh: set[str], stale: list[str],
+                    workers: Workers | None) -> None:
+        """Write every run's page (workers, when given, read and render ahead)."""
+        ctx = self.ctx
+        scanning = workers.map_async("_scan", stale) if workers is not None else None
+        self._write_assets(old)  # while the workers scan
+        scans = scanning.get() if scanning is not None else [self._scan(r) for r in stale]
+        if any(isinstance(found, BaseException) for found in scans):
+            scans = [self._scan(r) for r in stale]
+        scanned = dict(zip(stale, scans, strict=True))
         last_events: dict[str, float | None] = {}
         parents: set[str] = set()
         for rid in run_ids:
@@ -251,10 +294,10 @@ class _Builder:
                 last_events[rid] = old.runs[rid].last_event
                 parents.update(old.runs[rid].parents)
             else:
-                last_events[rid] = _latest(file_last_event(self.store, rel) for rel in files[rid])
+                last_events[rid] = scanned[rid][0]
         ctx.last_event = _latest([*last_events.values(), *(
             file_last_event(self.store, rel) for rel in self.store.experiment_event_files())])
-        run_parents = {rid: sorted(self.parent_ids([rid])) for rid in run_ids if rid not in fresh}
+        run_parents = {rid: scanned[rid][1] for rid in stale}
         for found in run_parents.values():
             parents.update(found)
         total = len(run_ids)
@@ -263,18 +306,40 @@ class _Builder:
         done = 0
         ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
             [r for r in reversed(run_ids) if r in parents]
+        # Runs to read that list no children are read and rendered ahead by workers.
+        ahead = [r for r in ordered_ids if r not in fresh and r not in parents]
+        results = workers.imap("_prefetch_one", [(r, last_events[r]) for r in ahead]) \
+            if workers is not None else None
         for run_id in ordered_ids:
             run = None
+            arrays = None
+            item: Prefetched | None = None
             if run_id in fresh:
                 entry = old.runs[run_id]
                 summary, models = entry.summary, entry.models
                 assert summary is not None  # noqa: S101 - fresh entries have one
+            elif results is not None and run_id not in parents:
+                got = next(results)
+                if got is None:  # the run vanished
+                    continue
+                if isinstance(got, Prefetched):
+                    item = got
+                    replay_warnings(item)
+                    summary, models = item.summary, item.models
+                else:  # the worker failed: read the run here (and fail here)
+                    try:
+                        run = read_run(self.store, run_id)
+                    except RunNotFoundError:
+                        continue
+                    arrays = series_arrays(run)
+                    summary, models = summarize(run, arrays), list(run.models)
             else:
                 try:
                     run = read_run(self.store, run_id)
                 except RunNotFoundError:
                     continue
-                summary, models = summarize(run), list(run.models)
+                arrays = series_arrays(run)
+                summary, models = summarize(run, arrays), list(run.models)
             ctx.exp_slug(summary.experiment)
             if summary.parent_run_id and summary.parent_run_id != summary.run_id:
                 self.children.setdefault(summary.parent_run_id, []).append(summary)
@@ -288,30 +353,46 @@ class _Builder:
                               ctx.exp_page(summary.experiment),
                               [repr(ctx.run_line(k, page)) for k in kids], parent_exists,
                               repr(run_models), last_events[run_id])
-            if not (run_id in fresh and old.runs[run_id].page_key == page_key
-                    and self._copy(old, f"runs/{summary.slug}")):
+            if item is not None and (kids or item.slug != ctx.exp_slug(summary.experiment)
+                                     or item.parent_exists != parent_exists
+                                     or repr(item.run_models) != repr(run_models)):
+                for rel in item.written:  # not what this build makes: make it here
+                    (self.out / rel).unlink(missing_ok=True)
+                item = None
+            elif item is not None:
+                self.writer.adopt(item.written)
+                self.pages += 1
+            if item is None and not (run_id in fresh and old.runs[run_id].page_key == page_key
+                                     and self._copy(old, f"runs/{summary.slug}")):
                 if run is None:
                     try:
                         run = read_run(self.store, run_id)
                     except RunNotFoundError:
                         continue
+                    arrays = series_arrays(run)
                 self.render(run_page(ctx, self.store, run, summary, children=kids,
                                      parent_exists=parent_exists, models=run_models,
                                      write=self.writer.write,
-                                     last_event=last_events[run_id]))
+                                     last_event=last_events[run_id], arrays=arrays))
                 self.writer.write(f"runs/{summary.slug}/data.js",
-                                  data_script(ctx, run, summary))
+                                  data_script(ctx, run, summary, arrays))
             new.runs[run_id] = RunEntry(
                 files=files[run_id], last_event=last_events[run_id],
                 parents=old.runs[run_id].parents if run_id in fresh else run_parents[run_id],
                 models=models, page_key=page_key, summary=summary)
             self.summaries.append(summary)
-            del run
+            del run, arrays, item
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
         position = {run_id: i for i, run_id in enumerate(run_ids)}
         self.summaries.sort(key=lambda s: position.get(s.run_id, len(position)))
+
+    def _build_pages(self, old: BuildCache, new: BuildCache, key: str,
+                     files: dict[str, dict[str, str]], registry_files: dict[str, str]) -> None:
+        """The experiment pages, the index, compare, models and data/ (from the summaries)."""
+        ctx = self.ctx
+        last_events = {rid: entry.last_event for rid, entry in new.runs.items()}
         by_experiment: dict[str, list[RunSummary]] = {name: [] for name in self.settings}
         for summary in self.summaries:
             by_experiment.setdefault(summary.experiment, []).append(summary)
@@ -349,6 +430,34 @@ class _Builder:
         self.writer.write("data/runs.csv", runs_csv(rows))
         self.writer.write("data/runs.json", runs_json(rows))
         new.save(self.out)
+
+    def _prefetch_one(self, task: tuple[str, float | None]) -> Prefetched | None:
+        """In a worker: read a run and write its page as if it listed no children."""
+        run_id, last_event = task
+        try:
+            run = read_run(self.store, run_id)
+        except RunNotFoundError:
+            return None
+        arrays = series_arrays(run)
+        summary, models = summarize(run, arrays), list(run.models)
+        ctx = self.ctx
+        slug = ctx.exp_slug(summary.experiment)
+        parent = summary.parent_run_id
+        parent_exists = bool(parent) and self.store.storage.exists(self.store.run_dir(parent))
+        run_models = self.registry.run_models(run_id, models, summary.page)
+        written: list[str] = []
+
+        def write(rel: str, data: bytes | str) -> None:
+            self.writer.write(rel, data)
+            written.append(rel)
+
+        page = run_page(ctx, self.store, run, summary, children=[],
+                        parent_exists=parent_exists, models=run_models, write=write,
+                        last_event=last_event, arrays=arrays)
+        write(page.path, get_template(self.env, page.template).render(page=page))
+        write(f"runs/{summary.slug}/data.js", data_script(ctx, run, summary, arrays))
+        return Prefetched(run_id=run_id, summary=summary, models=models, slug=slug,
+                          parent_exists=parent_exists, run_models=run_models, written=written)
 
     def parent_ids(self, run_ids: list[str]) -> set[str]:
         """Run ids named as a parent at the start of some run's events (first 64 kB read)."""

@@ -118,11 +118,11 @@ def downsample(
     Raises:
         ValueError: ``steps`` and ``values`` differ in length, or ``n_out < 3``.
     """
-    x, y = _downsample_arrays(steps, values, n_out)
+    x, y = downsample_arrays(steps, values, n_out)
     return x.tolist(), y.tolist()
 
 
-def _downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int) -> Any:
+def downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int) -> Any:
     """:func:`downsample` as numpy arrays ``(int64 steps, float64 values)``."""
     import numpy as np
 
@@ -141,20 +141,36 @@ def _downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int
         order = np.argsort(x, kind="stable")
         x, y = x[order], y[order]
     if x.size > n_out:
-        from tsdownsample import MinMaxLTTBDownsampler
-
         # Four slots stay free for the first, last, lowest and highest point.
-        picked = MinMaxLTTBDownsampler().downsample(x, y, n_out=max(3, n_out - 4))
-        keep = np.unique(
-            np.concatenate(
-                [
-                    np.asarray(picked, dtype=np.int64),
-                    np.array([0, x.size - 1, int(np.argmin(y)), int(np.argmax(y))]),
-                ]
-            )
-        )
+        picked = _minmax_lttb()(x, y, max(3, n_out - 4))
+        keep = np.zeros(x.size, dtype=bool)  # sorted, unique indices without a sort
+        keep[picked] = True
+        keep[[0, x.size - 1, int(np.argmin(y)), int(np.argmax(y))]] = True
         x, y = x[keep], y[keep]
     return x, y
+
+
+@functools.lru_cache(maxsize=1)
+def _minmax_lttb() -> Any:
+    """``MinMaxLTTBDownsampler().downsample`` for contiguous int64 x and float64 y.
+
+    tsdownsample's Python wrapper checks dtypes and picks the compiled function on
+    every call (about ten times the cost of the downsampling itself for a
+    1,000-point series, thousands of times per build); the inputs here are
+    always int64/float64, so the compiled function is looked up once. The
+    public wrapper is the fallback should a tsdownsample release rename it.
+    """
+    from tsdownsample import MinMaxLTTBDownsampler
+
+    downsampler = MinMaxLTTBDownsampler()
+    compiled = getattr(getattr(downsampler, "mod_single_core", None), "downsample_i64_f64",
+                       None)
+    if compiled is not None:
+        import numpy as np
+
+        return lambda x, y, n_out: compiled(np.ascontiguousarray(x), np.ascontiguousarray(y),
+                                            n_out, ratio=4)  # 4: the wrapper's minmax_ratio
+    return lambda x, y, n_out: downsampler.downsample(x, y, n_out=n_out)
 
 
 SIGNIFICANT_DIGITS = 6
@@ -269,7 +285,7 @@ def metric_chart(
     # get no row (their colour stays in the domain).
     rows: list[dict[str, Any]] = []
     for line in lines:
-        steps, values = _downsample_arrays(line.steps, line.values, n_out)
+        steps, values = downsample_arrays(line.steps, line.values, n_out)
         if steps.size:
             rows.append({"run": line.label, "step": steps.tolist(),
                          "value": round_significant(values)})
@@ -279,18 +295,15 @@ def metric_chart(
     if phrase:
         description = f"{title} ({phrase})"
     scheme = _SCHEME_SMALL if len(color_domain) <= 10 else _SCHEME_LARGE
-    spec = _fill(
-        json.loads(_metric_skeleton()),
-        {_KEY: key, _DESCRIPTION: description},
-        color_domain,
-    )
+    # _fill copies every dict and list of the (sorted, shared) skeleton
+    spec = _fill(_metric_skeleton_spec(), {_KEY: key, _DESCRIPTION: description}, color_domain)
     for layer in spec["layer"]:
         layer["encoding"]["color"]["scale"]["scheme"] = scheme
         if len(color_domain) == 1:  # one run (a run page): a legend would only repeat its name
             layer["encoding"]["color"]["legend"] = None
     if show_title:
         spec["title"] = {"text": title, "subtitle": phrase} if phrase else {"text": title}
-    return _with_rows(spec, rows)
+    return _with_rows(spec, rows, nested_sorted=True)
 
 
 # Stand-ins for the parts of a metric chart that change between calls. The
@@ -357,6 +370,17 @@ def _metric_skeleton() -> str:
     return json.dumps(chart.to_dict(), sort_keys=True)
 
 
+def warm_up() -> None:
+    """Make the cached chart skeleton now (altair's import and schema: a second or two)."""
+    _metric_skeleton_spec()
+
+
+@functools.lru_cache(maxsize=1)
+def _metric_skeleton_spec() -> dict[str, Any]:
+    """The skeleton as a dict whose keys are sorted at every level; never modified."""
+    return _stable(json.loads(_metric_skeleton()))
+
+
 def _fill(obj: Any, strings: Mapping[str, str], domain: list[str]) -> Any:
     """Put the call's values where the skeleton holds stand-ins (one pass)."""
     if isinstance(obj, dict):
@@ -383,13 +407,17 @@ def _stable(spec: dict[str, Any]) -> dict[str, Any]:
     return walk(spec)
 
 
-def _with_rows(spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _with_rows(spec: dict[str, Any], rows: list[dict[str, Any]], *,
+               nested_sorted: bool = False) -> dict[str, Any]:
     """``spec`` (without data) sorted by :func:`_stable`, with ``rows`` attached inline.
 
     Only the skeleton is walked: the rows can be long, and each has its keys
-    sorted here (flat rows of scalars and lists of numbers).
+    sorted here (flat rows of scalars and lists of numbers). ``nested_sorted``:
+    every level below the top is sorted already (a filled skeleton), so only
+    the top level is sorted.
     """
-    spec = _stable(spec)
+    if not nested_sorted:
+        spec = _stable(spec)
     spec["data"] = {
         "name": "rows",
         "values": [{k: row[k] for k in sorted(row)} for row in rows],
@@ -737,7 +765,9 @@ def parallel_coordinates(
         height=CHART_HEIGHT + 40,
         description=f"Parallel coordinates: params and {metric_name}",
     )
-    spec = chart.to_dict()
+    # Not validated against the Vega-Lite schema on every page (a second or more per
+    # build): the shape is fixed here, the tests validate it, the dict is the same.
+    spec = chart.to_dict(validate=False)
     spec["transform"] = [
         {"window": [{"op": "count", "as": "index"}]},
         {"fold": ids, "as": ["axis_id", "raw"]},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import orjson
@@ -64,11 +65,23 @@ def render_markdown(text: str) -> Markup:
     Raw HTML in the source is escaped (shown as text), never passed through;
     images are dropped (the site makes no request to another host).
     """
-    import markdown
-
-    md = markdown.Markdown(extensions=[*_EXTENSIONS, _escape_html_extension()],
-                           output_format="html")
+    md = _markdown()
+    md.reset()
     return Markup(clean_html(md.convert(text)))  # noqa: S704 - cleaned by nh3 just above
+
+
+_LOCAL = threading.local()
+
+
+def _markdown() -> Any:
+    """This thread's converter (made once: loading the extensions costs more than a note)."""
+    md = getattr(_LOCAL, "markdown", None)
+    if md is None:
+        import markdown
+
+        md = _LOCAL.markdown = markdown.Markdown(
+            extensions=[*_EXTENSIONS, _escape_html_extension()], output_format="html")
+    return md
 
 
 def _escape_html_extension() -> Any:

@@ -127,6 +127,13 @@ class SiteWriter:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._seen: dict[str, str] = {}
+        self._folders: set[str] = set()  # folders made (or found) so far
+
+    def _folder(self, rel: str, path: str | Path) -> None:
+        """Make the site folder ``rel`` (at ``path``) unless this writer made it already."""
+        if rel not in self._folders:
+            os.makedirs(path, exist_ok=True)
+            self._folders.add(rel)
 
     def _claim(self, rel: str) -> None:
         key = rel.lower()  # also distinct on case-insensitive disks
@@ -147,9 +154,14 @@ class SiteWriter:
             raise BuildError(f"refusing to write {rel!r}: not a plain path inside the site")
         self._claim(rel)
         path = self.root.joinpath(*parts)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._folder("/".join(parts[:-1]), path.parent)
         with open(path, "xb") as fh:  # exclusive: never through an existing file or link
             fh.write(data)
+
+    def adopt(self, rels: list[str]) -> None:
+        """Claim files that another process (a build worker) wrote under the root."""
+        for rel in rels:
+            self._claim(rel)
 
     def copy_tree(self, old_site: Path, rel: str) -> list[str] | None:
         """Copy the folder ``rel`` of a previous site (hard links where possible).
@@ -157,25 +169,32 @@ class SiteWriter:
         Returns the site paths copied, or None (nothing copied) when the folder
         is missing or holds anything but regular files and folders.
         """
-        source = old_site.joinpath(*rel.split("/"))
-        found: list[tuple[str, str]] = []
-        if source.is_symlink() or not source.is_dir():
+        source = os.path.join(old_site, *rel.split("/"))
+        if os.path.islink(source) or not os.path.isdir(source):
             return None
-        for dirpath, dirnames, filenames in os.walk(source):
-            dirnames.sort()
-            for name in dirnames:
-                if os.path.islink(os.path.join(dirpath, name)):
+        found: list[tuple[str, str]] = []
+        pending = [(source, rel)]
+        while pending:  # os.scandir: the entry types come with the listing, no stat each
+            folder, site_folder = pending.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                return None
+            for entry in entries:
+                if entry.is_symlink():
                     return None
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                if os.path.islink(path) or not os.path.isfile(path):
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{site_folder}/{entry.name}"))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append((f"{site_folder}/{entry.name}", entry.path))
+                else:
                     return None
-                sub = os.path.relpath(path, source).replace(os.sep, "/")
-                found.append((f"{rel}/{sub}", path))
-        for site_path, path in found:
+        root = str(self.root)
+        for site_path, _ in found:
             self._claim(site_path)
-            target = self.root.joinpath(*site_path.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
+        for site_path, path in found:
+            target = os.path.join(root, site_path)
+            self._folder(site_path.rpartition("/")[0], os.path.dirname(target))
             try:
                 os.link(path, target)
             except OSError:

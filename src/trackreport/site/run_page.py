@@ -31,7 +31,7 @@ from .pages import (
 from .previews import ArtifactBuilder
 from .ranking import GOAL_WORDS, metric_goal
 from .story import MetricInfo
-from .summaries import RunSummary, downsample
+from .summaries import RunSummary, SeriesArrays, series_arrays
 from .urls import relative
 
 COMPARE_POINTS = 300
@@ -40,8 +40,13 @@ COMPARE_POINTS = 300
 
 def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
              children: list[RunSummary], parent_exists: bool, models: list[RunModel],
-             write: Callable[[str, bytes | str], None], last_event: float | None) -> RunPage:
-    """The page of one run; its artifact files and previews go through ``write``."""
+             write: Callable[[str, bytes | str], None], last_event: float | None,
+             arrays: SeriesArrays | None = None) -> RunPage:
+    """The page of one run; its artifact files and previews go through ``write``.
+
+    ``arrays``: ``series_arrays(run)``, when the caller has it already.
+    """
+    arrays = series_arrays(run) if arrays is None else arrays
     path = summary.page
     exp = ctx.settings.get(run.experiment)
     primary_key = ctx.primary_metric(run.experiment, [summary])
@@ -138,8 +143,9 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
         finite = st.count if not note else sum(1 for v in s.values if math.isfinite(v))
         if finite < 2:  # one point makes no line: the table says it all
             continue
+        steps, values = arrays[key]
         spec = charts_mod.metric_chart(
-            key, key, [charts_mod.Line(run.run_id, run.name, s.steps, s.values)], goal)
+            key, key, [charts_mod.Line(run.run_id, run.name, steps, values)], goal)
         charts_list.append(Chart(id=chart_id(), title=key, spec=json_script(spec),
                                  note=note))
     # artifacts
@@ -196,23 +202,29 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
 
 
 
-def data_script(ctx: SiteContext, run: Run, summary: RunSummary) -> str:
+def data_script(ctx: SiteContext, run: Run, summary: RunSummary,
+                arrays: SeriesArrays | None = None) -> str:
     """The run's data script for the compare page (``runs/<run_id>/data.js``).
 
     Raw values (for ranking and charts) go with the words a person reads:
     each metric's label and its last, min and max in the experiment's format
     (``99.5 %``), params as logged, and each image key's steps with the site
-    path of its file.
+    path of its file. ``arrays``: ``series_arrays(run)``, when the caller has it already.
     """
     from . import charts as charts_mod
 
+    arrays = series_arrays(run) if arrays is None else arrays
     exp = ctx.settings.get(run.experiment)
     series = {}
     metrics = {}
     for key, s in run.metrics.items():
         if not s.values:
             continue
-        steps, values = downsample(s.steps, s.values, COMPARE_POINTS)
+        if len(s.steps) <= COMPARE_POINTS:
+            steps, values = s.steps, s.values
+        else:
+            x, y = charts_mod.downsample_arrays(*arrays[key], COMPARE_POINTS)
+            steps, values = x.tolist(), y
         # Drawn only: 6 significant digits (the metrics above keep every digit).
         series[key] = {"steps": steps, "values": charts_mod.round_significant(values)}
         st = summary.stats[key]

@@ -170,8 +170,6 @@ def serve(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = No
         ServeError: the store is missing, or the port cannot be bound.
         BuildError: the first build fails (``--out`` refused, unknown theme).
     """
-    from .build import build_site
-
     root = Path(store)
     st = Store(root)
     if not root.is_dir():
@@ -208,6 +206,8 @@ def serve(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = No
         thread.start()  # a previous site in --out is served while the first build runs
         echo(f"Serving {root} at {url_of(server)} (Ctrl-C to stop)")
         state.building = True
+        from .build import build_site  # after the server starts: the builder's imports take a while
+
         result = build_site(st, site, theme=theme, title=title)
         state.building = False
         state.bump()

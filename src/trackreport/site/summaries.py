@@ -95,7 +95,7 @@ class RunSummary:
         return last if math.isfinite(last) else None
 
 
-def _stats(steps: list[int], values: list[float]) -> MetricStats:
+def _stats(steps: Any, values: Any) -> MetricStats:
     array = np.asarray(values, dtype=np.float64)
     real = array[~np.isnan(array)]
     low = float(real.min()) if real.size else math.nan
@@ -113,20 +113,43 @@ def downsample(steps: Any, values: Any, n: int) -> tuple[list[int], list[float]]
     return list(out_steps), list(out_values)
 
 
+SeriesArrays = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Each metric of a run as numpy arrays: steps (int64), values (float64)."""
 
-def summarize(run: Run) -> RunSummary:
-    """The summary of ``run`` the site keeps once its page is written."""
+
+def series_arrays(run: Run) -> SeriesArrays:
+    """The run's metrics as numpy arrays, converted once for the summary and its pages.
+
+    Metrics without values are left out.
+    """
+    return {key: (np.asarray(s.steps, dtype=np.int64), np.asarray(s.values, dtype=np.float64))
+            for key, s in run.metrics.items() if s.values}
+
+
+def downsample_arrays(steps: np.ndarray, values: np.ndarray, n: int,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """``downsample`` on arrays: a series of at most ``n`` points comes back as it is."""
+    if steps.size <= n:
+        return steps, values
+    from . import charts
+
+    return charts.downsample_arrays(steps, values, n)
+
+
+def summarize(run: Run, arrays: SeriesArrays | None = None) -> RunSummary:
+    """The summary of ``run`` the site keeps once its page is written.
+
+    ``arrays``: ``series_arrays(run)``, when the caller has it already.
+    """
+    arrays = series_arrays(run) if arrays is None else arrays
     git = run.context.get("git") if isinstance(run.context.get("git"), dict) else {}
     commit = run.git_commit if isinstance(run.git_commit, str) else None
     remote = git.get("remote") or git.get("remote_url") or git.get("url")
     stats: dict[str, MetricStats] = {}
     series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for key, s in run.metrics.items():
-        if not s.values:
-            continue
-        stats[key] = _stats(s.steps, s.values)
-        steps, values = downsample(s.steps, s.values, KEPT_POINTS)
-        series[key] = (np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=np.float64))
+    for key, (steps, values) in arrays.items():
+        stats[key] = _stats(steps, values)
+        series[key] = downsample_arrays(steps, values, KEPT_POINTS)
     summary = RunSummary(
         run_id=run.run_id, slug=run_slug(run.run_id), name=run.name,
         experiment=run.experiment, status=run.status, start=run.start_time,

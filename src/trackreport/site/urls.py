@@ -121,11 +121,25 @@ def relative(target: str, page: str) -> str:
     Both are POSIX paths relative to the site root (``runs/x/index.html``).
     The result is percent-encoded; a folder target ends with ``/``.
     """
-    start = posixpath.dirname(page) or "."
-    rel = posixpath.relpath(target, start)
+    if not target:
+        raise ValueError("no path specified")
+    # posixpath.relpath would do, but it asks the OS for the working folder on every
+    # call (thousands per build); both paths are relative to the same root anyway
+    start = _parts(posixpath.dirname(page))
+    goal = _parts(target)
+    common = 0
+    for a, b in zip(start, goal, strict=False):  # the common leading folders
+        if a != b:
+            break
+        common += 1
+    rel = "/".join([".."] * (len(start) - common) + goal[common:]) or "."
     if target.endswith("/") and not rel.endswith("/"):
         rel += "/"
     return quote(rel, safe="/-._~")
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in posixpath.normpath(path).split("/") if part and part != "."]
 
 
 def root_of(page: str) -> str:
