@@ -15,32 +15,72 @@ import click
 
 from . import __version__, env
 from .errors import TrackreportError
+from .storage import is_url
 from .store import Store, check_location
 from .tables import clean_text
 
-STORE_HELP = "The store folder (default: $TRACKREPORT_STORE, else ./trackruns)."
+STORE_HELP = ("The store: a folder, or a URL such as s3://bucket/prefix "
+              "(default: $TRACKREPORT_STORE, else ./trackruns).")
+
+
+class StoreURL(str):
+    """``--store`` given as a URL, with the ``--storage-option`` values that go with it."""
+
+    storage_options: dict[str, Any]
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--store`` option shared by every command."""
-    return click.option("--store", "store", type=click.Path(),
+    """The ``--store`` option (and ``--storage-option``) shared by every command."""
+    func = click.option("--store", "store", type=click.Path(),
                         envvar=env.TRACKREPORT_STORE, default=env.DEFAULT_STORE,
                         show_default=True, help=STORE_HELP, callback=_store_path)(func)
+    return click.option("--storage-option", "storage_options", multiple=True,
+                        metavar="KEY=VALUE", expose_value=False, is_eager=True,
+                        callback=_storage_options,
+                        help="An fsspec option for a URL store, e.g. "
+                             "endpoint_url=http://127.0.0.1:9000 (repeatable).")(func)
 
 
-def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
-    """``--store`` as a Path; a URL (``s3://...``) is one clear error."""
+def _storage_options(ctx: click.Context, param: click.Parameter,
+                     value: tuple[str, ...]) -> None:
+    options: dict[str, Any] = {}
+    for item in value:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx=ctx, param=param)
+        options[key.strip()] = _option_value(text)
+    ctx.meta["trackreport.storage_options"] = options
+
+
+def _option_value(text: str) -> Any:
+    """``true``/``false``/numbers as such (fsspec options such as ``anon=true``), else text."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
     try:
-        return Path(check_location(value))
-    except TrackreportError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        return int(text)
+    except ValueError:
+        return text
 
 
-def open_store(path: Path) -> Store:
+def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path | StoreURL:
+    """``--store`` as a Path, or a StoreURL carrying its storage options."""
+    text = check_location(value)
+    if is_url(text):
+        url = StoreURL(text)
+        url.storage_options = ctx.meta.get("trackreport.storage_options") or {}
+        return url
+    return Path(text)
+
+
+def open_store(path: Path | StoreURL) -> Store:
     """A readable store at ``path`` (one clear error otherwise)."""
-    if path.exists() and not path.is_dir():
-        raise TrackreportError(f"--store {path} is a file, not a store folder")
-    store = Store(path)
+    if isinstance(path, StoreURL):
+        store = Store(str(path), storage_options=path.storage_options)
+    else:
+        if path.exists() and not path.is_dir():
+            raise TrackreportError(f"--store {path} is a file, not a store folder")
+        store = Store(path)
     store.check_format()
     return store
 
@@ -287,10 +327,10 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
     """Build the static report site from the store (only what changed since the last build)."""
     from .site.build import build_site
 
-    open_store(store)
+    st = open_store(store)
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = build_site(store, out, theme=theme, title=title, progress=progress,
+        result = build_site(st, out, theme=theme, title=title, progress=progress,
                             clean=clean)
     except OSError as exc:  # a disk that fills up or goes away mid-build
         raise click.ClickException(

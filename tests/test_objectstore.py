@@ -1,0 +1,130 @@
+"""A store on S3 (moto's real HTTP endpoint): writing, reading, errors, one line each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+import trackreport as tr
+from proc_helpers import child_env
+from s3_helpers import list_objects
+from trackreport.objectstore import ObjectStorage
+from trackreport.store import Store
+from trackreport.writer import EventFile, WriteWarning
+
+
+def test_import_and_local_logging_never_import_fsspec(tmp_path: Path) -> None:
+    code = ("import sys, trackreport as tr\n"
+            f"tr.set_store({str(tmp_path / 'st')!r})\n"
+            "with tr.start_run():\n    tr.log_metric('m', 1.0)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('fsspec', 's3fs', 'botocore', 'aiobotocore')))")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_run_on_s3_rolls_segments_and_leaves_one_object(s3_store: str) -> None:
+    with tr.start_run(name="s3-run") as run:
+        tr.log_params({"lr": 0.1})
+        tr.log_metric("loss", 1.0, step=0)
+        run.flush()
+        tr.log_metric("loss", 0.5, step=1)
+        run.flush()
+        segs = [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/events-")]
+        # start_run uploads the first segment (the run is visible at once), each flush one more
+        assert [k[-12:] for k in segs] == ["000001.jsonl", "000002.jsonl", "000003.jsonl"]
+        tr.log_metric("loss", 0.25, step=2)
+    keys = [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/")]
+    assert len(keys) == 1 and keys[0].endswith(".c1-4.jsonl"), keys
+    got = tr.get_run(run.id)
+    assert got.status == "FINISHED" and got.params == {"lr": 0.1}
+    assert got.metrics["loss"].steps == [0, 1, 2]
+    assert got.metrics["loss"].values == [1.0, 0.5, 0.25]
+    assert "trackreport-store.json" in list_objects(s3_store)
+
+
+def test_empty_flushes_upload_nothing(s3_store: str) -> None:
+    with tr.start_run() as run:
+        tr.log_metric("m", 1.0)
+        run.flush()
+        before = list_objects(s3_store)
+        time.sleep(0.6)  # three timer ticks with nothing logged
+        run.flush()
+        assert list_objects(s3_store) == before
+
+
+def test_timer_uploads_after_the_flush_interval(s3_store: str) -> None:
+    with tr.start_run() as run:
+        tr.log_metric("m", 1.0)
+        deadline = time.monotonic() + 10
+        while not [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/")]:
+            assert time.monotonic() < deadline, "the timer never uploaded a segment"
+            time.sleep(0.05)
+
+
+def test_a_colliding_writer_id_is_refused(s3_store: str) -> None:
+    store = Store(s3_store)
+    store.ensure()
+    first = EventFile(store.storage, "runs/r1", "1-abc")
+    first.add({"type": "tags", "time": 1.0, "tags": {"who": "first"}})
+    assert first.flush()
+    other = Store(s3_store)  # another process's view: its own file system object
+    second = EventFile(other.storage, "runs/r1", "1-abc")
+    second.add({"type": "tags", "time": 2.0, "tags": {"who": "second"}})
+    with pytest.warns(WriteWarning, match="another writer uses the id '1-abc'"):
+        assert not second.flush()
+    data = store.storage.read_bytes("runs/r1/events-1-abc-000001.jsonl")
+    assert b"first" in data and b"second" not in data
+    assert [k for k in list_objects(s3_store) if k.startswith("runs/r1/")] == [
+        "runs/r1/events-1-abc-000001.jsonl"]
+    first.close()
+    second.queue.clear()
+    second._pending = b""
+
+
+def test_conditional_create_errors_of_other_servers_are_recognised() -> None:
+    from trackreport.objectstore import _exists_error
+
+    assert _exists_error(FileExistsError("x"))
+    assert _exists_error(OSError(16, "An error occurred (ConditionalRequestConflict) ... 409"))
+    assert _exists_error(OSError(22, "At least one of the pre-conditions you specified did not "
+                                     "hold (PreconditionFailed, 412)"))
+    assert not _exists_error(OSError(5, "Internal error"))
+
+
+def test_a_missing_bucket_is_one_line_naming_it(moto_endpoint: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trackreport", "runs", "--store", "s3://no-such-bucket/p"],
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "bucket 'no-such-bucket' does not exist" in result.stderr
+
+
+def test_reader_cache_fetches_only_new_objects(s3_store: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackreport.reader import iter_runs
+
+    with tr.start_run(name="one"):
+        tr.log_metric("m", 1.0)
+    monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "empty-cache"))
+    cold = Store(s3_store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [r.name for r in iter_runs(cold)] == ["one"]
+    assert isinstance(cold.storage, ObjectStorage)
+    assert cold.storage.requests == 3  # list runs/, list the run, fetch its object
+    warm = Store(s3_store)  # a new reader: listings only, the object comes from the cache
+    assert [r.name for r in iter_runs(warm)] == ["one"]
+    assert warm.storage.requests == 2
+    with tr.start_run(name="two"):
+        tr.log_metric("m", 2.0)
+    again = Store(s3_store)
+    assert [r.name for r in iter_runs(again)] == ["one", "two"]
+    assert again.storage.requests == 2 + 2  # one more listing, one fetch
