@@ -345,6 +345,25 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
                f"in {result.seconds:.1f} s -> {shown}")
 
 
+@cli.command("compact")
+@store_option
+def compact_cmd(store: Path | StoreURL) -> None:
+    """Fold the segments of every writer (live or dead) into compacted objects (object stores).
+
+    Safe while runs log and while others read: readers skip what a compacted
+    object covers, and a writer that closes later writes a wider object.
+    """
+    from .objectstore import compact_store
+
+    st = open_store(store)
+    if not isinstance(store, StoreURL):
+        click.echo("Nothing to compact: a local store keeps one file per writer.")
+        return
+    written, removed = compact_store(st)
+    click.echo(f"Compacted: {written} object{'s' if written != 1 else ''} written, "
+               f"{removed} folded object{'s' if removed != 1 else ''} deleted.")
+
+
 @cli.command("serve")
 @store_option
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,

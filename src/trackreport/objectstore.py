@@ -18,13 +18,16 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import env, segments
 from .errors import StoreUnavailableError, UnsupportedStoreError
 
 SEGMENT_BYTES = 8 << 20  # a segment is uploaded early when this much is waiting
 DEFAULT_FLUSH_SECONDS = 10.0
+if TYPE_CHECKING:
+    from .store import Store
+
 _CONNECT_TRIES = 3
 _CONNECT_TIMEOUT = 2.0
 
@@ -339,12 +342,24 @@ class ObjectStorage:
             self._infos.pop(rel, None)
 
     # compaction ------------------------------------------------------------------------
-    def compact_folder(self, folder: str) -> int:
+    def delete_superseded(self, folder: str) -> int:
+        """Delete the event objects in ``folder`` that a wider compacted object covers.
+
+        Run after creating a compacted object: of two compactions racing (a
+        closing writer and ``trackreport compact``), the later listing sees
+        both objects, so the narrower one never stays behind.
+        """
+        names = [name for name in self.list_dir(folder) if segments.is_immutable(name)]
+        gone = segments.superseded(names)
+        self.delete([f"{folder}/{name}" for name in gone])
+        return len(gone)
+
+    def compact_folder(self, folder: str) -> tuple[int, int]:
         """Fold each writer's contiguous segments in ``folder`` into compacted objects.
 
         Safe beside readers (the compacted object appears before the segments it
         covers are deleted) and live writers (a later, wider object wins).
-        Returns the number of objects deleted.
+        Returns (objects written, objects deleted).
         """
         names = [rel.rsplit("/", 1)[-1] for rel in self.list_event_files(folder)]
         by_writer: dict[str, list[segments.EventObject]] = {}
@@ -352,7 +367,7 @@ class ObjectStorage:
             obj = segments.parse(name)
             if obj is not None:
                 by_writer.setdefault(obj.writer, []).append(obj)
-        removed = 0
+        written = removed = 0
         for writer, objs in sorted(by_writer.items()):
             objs.sort(key=lambda o: o.first)
             groups: list[list[segments.EventObject]] = [[objs[0]]]
@@ -372,11 +387,9 @@ class ObjectStorage:
                 wide = segments.EventObject(
                     segments.compacted_name(writer, group[0].first, group[-1].last),
                     writer, group[0].first, group[-1].last, True)
-                self.create_exclusive(f"{folder}/{wide.name}", data)
-                covered = segments.covered_by(self.list_dir(folder), wide)
-                self.delete([f"{folder}/{name}" for name in covered])
-                removed += len(covered)
-        return removed
+                written += int(self.create_exclusive(f"{folder}/{wide.name}", data))
+                removed += self.delete_superseded(folder)
+        return written, removed
 
 
 def join_segments(parts: list[bytes]) -> bytes:
@@ -446,11 +459,29 @@ class SegmentHandle:
                                     self.writer, 1, self.seq, True)
         try:
             self.storage.create_exclusive(f"{self.folder}/{wide.name}", data)
-            covered = segments.covered_by(self.storage.list_dir(self.folder), wide)
-            self.storage.delete([f"{self.folder}/{name}" for name in covered])
+            self.storage.delete_superseded(self.folder)
         except Exception:
             return
         self.compacted_to = self.seq
 
     def reset(self) -> None:
         """Nothing to reset: every write is a new object."""
+
+
+def compact_store(store: Store) -> tuple[int, int]:
+    """Fold every writer's segments (live or dead) in every folder of ``store``.
+
+    Returns (objects written, objects deleted). A local store has nothing to fold.
+    """
+    from .store import EXPERIMENTS, REGISTRY
+
+    storage = store.storage
+    if not isinstance(storage, ObjectStorage):
+        return 0, 0
+    folders = [EXPERIMENTS, REGISTRY, *(store.run_dir(run_id) for run_id in store.run_ids())]
+    written = removed = 0
+    for folder in folders:
+        n, gone = storage.compact_folder(folder)
+        written += n
+        removed += gone
+    return written, removed

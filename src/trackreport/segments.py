@@ -84,11 +84,7 @@ def visible(names: list[str]) -> list[str]:
     return sorted(out)
 
 
-def covered_by(names: list[str], wider: EventObject) -> list[str]:
-    """The names (of ``wider``'s writer) that the compacted object ``wider`` covers."""
-    out = []
-    for name in names:
-        obj = parse(name)
-        if obj is not None and wider.covers(obj):
-            out.append(name)
-    return sorted(out)
+def superseded(names: list[str]) -> list[str]:
+    """The names a wider compacted object covers: safe to delete, readers ignore them."""
+    keep = set(visible(names))
+    return sorted(name for name in names if name not in keep)
