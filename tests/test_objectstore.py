@@ -8,6 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import trackreport as tr
@@ -128,3 +129,39 @@ def test_reader_cache_fetches_only_new_objects(s3_store: str, tmp_path: Path,
     again = Store(s3_store)
     assert [r.name for r in iter_runs(again)] == ["one", "two"]
     assert again.storage.requests == 2 + 2  # one more listing, one fetch
+
+
+def test_artifacts_models_and_registry_on_s3(s3_store: str, tmp_path: Path) -> None:
+    from trackreport.site.build import build_site
+
+    (tmp_path / "notes.txt").write_text("hello from a file")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.csv").write_text("x,y\n1,2\n")
+    with tr.start_run(name="with-files") as run:
+        tr.log_artifact(str(tmp_path / "notes.txt"), artifact_path="docs")
+        tr.log_artifacts(str(tmp_path / "out"), artifact_path="tables")
+        tr.log_text("# summary\n", "summary.md")
+        tr.log_dict({"k": 1}, "config.json")
+        tr.log_model({"weights": [1, 2, 3]}, "model")
+        tr.log_image(np.full((4, 4, 3), 200, dtype=np.uint8), key="samples", step=0)
+    keys = list_objects(s3_store)
+    assert any(k.startswith(f"runs/{run.id}/artifacts/") and k.endswith(".png") for k in keys)
+    for rel in ("docs/notes.txt", "tables/a.csv", "summary.md", "config.json",
+                "model/model.json"):
+        assert f"runs/{run.id}/artifacts/{rel}" in keys
+    got = tr.get_run(run.id)
+    assert {a.path for a in got.artifacts} >= {"docs/notes.txt", "tables/a.csv", "summary.md"}
+    assert tr.load_model(f"runs:/{run.id}/model") == {"weights": [1, 2, 3]}
+    version = tr.register_model(f"runs:/{run.id}/model", "net")
+    again = tr.register_model(f"runs:/{run.id}/model", "net")
+    assert (version.version, again.version) == (1, 2)
+    tr.set_model_alias("net", "prod", 1)
+    assert tr.load_model("models:/net@prod") == {"weights": [1, 2, 3]}
+    assert not any(p.name.startswith("s3:") for p in Path.cwd().iterdir())
+    site = tmp_path / "site"
+    build_site(Store(s3_store), site)
+    page = (site / "runs" / run.id / "index.html").read_text()
+    assert "notes.txt" in page and "summary.md" in page
+    copied = [p.read_bytes() for p in (site / "runs" / run.id).rglob("notes.txt*")]
+    assert copied == [b"hello from a file"]
+    assert (site / "models").is_dir()

@@ -473,12 +473,13 @@ def compact_store(store: Store) -> tuple[int, int]:
 
     Returns (objects written, objects deleted). A local store has nothing to fold.
     """
-    from .store import EXPERIMENTS, REGISTRY
+    from .store import EXPERIMENTS
 
     storage = store.storage
     if not isinstance(storage, ObjectStorage):
         return 0, 0
-    folders = [EXPERIMENTS, REGISTRY, *(store.run_dir(run_id) for run_id in store.run_ids())]
+    # the registry keeps one create-only object per seq (its lock on object storage)
+    folders = [EXPERIMENTS, *(store.run_dir(run_id) for run_id in store.run_ids())]
     written = removed = 0
     for folder in folders:
         n, gone = storage.compact_folder(folder)
