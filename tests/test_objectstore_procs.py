@@ -101,8 +101,8 @@ def test_compaction_racing_a_reader(s3_store: str, tmp_path: Path,
     real_list = storage.list_event_files
     listings = []
 
-    def list_then_compact(rel: str) -> list[str]:
-        found = real_list(rel)
+    def list_then_compact(rel: str, fresh: bool = False) -> list[str]:
+        found = real_list(rel, fresh)
         listings.append(len(found))
         if len(listings) == 1:  # another process (its own cache) compacts meanwhile
             with monkeypatch.context() as m:

@@ -30,7 +30,8 @@ def fetch_event_files(store: Store, paths: list[str]) -> list[tuple[str, bytes]]
     vanished = [p for p in paths if isinstance(got.get(p), FileNotFoundError)]
     if vanished and storage.remote:  # compacted meanwhile: list those folders again, once
         folders = {_folder(p) for p in vanished}
-        fresh = {p for folder in sorted(folders) for p in storage.list_event_files(folder)}
+        fresh = {p for folder in sorted(folders)
+                 for p in storage.list_event_files(folder, fresh=True)}
         paths = sorted({p for p in paths if _folder(p) not in folders} | fresh)
         todo = [p for p in paths if not isinstance(got.get(p), bytes)]
         got.update(storage.read_many(todo))

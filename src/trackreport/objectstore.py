@@ -28,6 +28,7 @@ DEFAULT_FLUSH_SECONDS = 10.0
 if TYPE_CHECKING:
     from .store import Store
 
+LISTING_SECONDS = 2.0  # a listing reused this long at most (see ObjectStorage._ls)
 _CONNECT_TRIES = 3
 _CONNECT_TIMEOUT = 2.0
 
@@ -85,7 +86,9 @@ class ObjectStorage:
         self._fs: Any = None
         self._pid = -1
         self._infos: dict[str, dict[str, Any]] = {}  # rel -> its last listing entry
+        self._listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.requests = 0  # reads and listings sent to the store (benchmarks count them)
+        self.fetched = 0  # objects downloaded (not from the cache)
 
     def __repr__(self) -> str:
         return f"ObjectStorage({self.url!r})"
@@ -171,21 +174,30 @@ class ObjectStorage:
         self.requests += 1
         return bool(self.fs.exists(path))
 
-    def _ls(self, rel: str) -> list[dict[str, Any]]:
+    def _ls(self, rel: str, fresh: bool = False) -> list[dict[str, Any]]:
+        """A listing of ``rel``: never from s3fs's listing cache; one this process took
+        under LISTING_SECONDS ago is reused unless ``fresh`` (a build asks for a run's
+        folder several times in a row; a vanished object makes the reader ask afresh)."""
+        now = time.monotonic()
+        kept = self._listings.get(rel)
+        if not fresh and kept is not None and now - kept[0] < LISTING_SECONDS:
+            return kept[1]
         self.requests += 1
         try:
-            return list(self.fs.ls(self._p(rel), detail=True, refresh=True))
+            found = list(self.fs.ls(self._p(rel), detail=True, refresh=True))
         except (FileNotFoundError, NotADirectoryError):
-            return []
+            found = []
+        self._listings[rel] = (now, found)
+        return found
 
-    def list_dir(self, rel: str) -> list[str]:
+    def list_dir(self, rel: str, fresh: bool = False) -> list[str]:
         """Sorted names directly inside ``rel`` (objects and prefixes; [] if none)."""
-        return sorted({self._rel(e["name"]).rsplit("/", 1)[-1] for e in self._ls(rel)})
+        return sorted({self._rel(e["name"]).rsplit("/", 1)[-1] for e in self._ls(rel, fresh)})
 
-    def list_event_files(self, rel: str) -> list[str]:
+    def list_event_files(self, rel: str, fresh: bool = False) -> list[str]:
         """The events objects in ``rel`` a reader uses: none that a wider compacted one covers."""
         names = []
-        for entry in self._ls(rel):
+        for entry in self._ls(rel, fresh):
             if entry.get("type") == "directory":
                 continue
             path = self._rel(entry["name"])
@@ -223,11 +235,17 @@ class ObjectStorage:
 
     # reading ---------------------------------------------------------------------------
     def _cache_file(self, rel: str) -> Path | None:
-        """Where an immutable events object is cached locally (None: not cacheable)."""
-        if not segments.is_immutable(rel.rsplit("/", 1)[-1]):
-            return None
+        """Where an events object is cached locally (None: not cacheable).
+
+        Segments and compacted objects never change; any other events object
+        (a store copied from disk) is cached under its listed size and ETag.
+        """
+        name = rel.rsplit("/", 1)[-1]
         info = self._infos.get(rel) or {}
-        key = f"{self.url}/{rel}\0{info.get('size')}\0{info.get('ETag') or ''}"
+        tag = info.get("ETag") or ""
+        if not segments.is_immutable(name) and not (name.startswith("events-") and tag):
+            return None
+        key = f"{self.url}/{rel}\0{info.get('size')}\0{tag}"
         digest = hashlib.sha256(key.encode()).hexdigest()
         return Path(env.cache_dir()) / "objects" / digest[:2] / digest
 
@@ -260,6 +278,7 @@ class ObjectStorage:
             if limit is not None and not segments.is_immutable(rel.rsplit("/", 1)[-1]):
                 return bytes(self.fs.cat_file(self._p(rel), start=0, end=limit))
             data = bytes(self.fs.cat_file(self._p(rel)))
+            self.fetched += 1
             self._remember(rel, data)
         return data if limit is None else data[:limit]
 
@@ -280,6 +299,7 @@ class ObjectStorage:
                 out[todo[0]] = exc
         elif todo:
             self.requests += len(todo)
+            self.fetched += len(todo)
             paths = [self._p(rel) for rel in todo]
             fetched = self.fs.cat(paths, on_error="return")
             for rel, path in zip(todo, paths, strict=True):
@@ -301,8 +321,15 @@ class ObjectStorage:
         """Rolled create-only segments standing in for the append-only file ``rel``."""
         return SegmentHandle(self, rel)
 
+    def _changed(self, rel: str) -> None:
+        """Forget this process's listings of the folders holding ``rel`` (it wrote there)."""
+        parts = rel.split("/")
+        for end in range(len(parts)):
+            self._listings.pop("/".join(parts[:end]), None)
+
     def create_exclusive(self, rel: str, data: bytes) -> bool:
         """Create object ``rel`` only if it does not exist (If-None-Match); False if it does."""
+        self._changed(rel)
         path = self._p(rel)
         try:
             self.fs.pipe_file(path, data, mode="create")
@@ -318,6 +345,7 @@ class ObjectStorage:
             if not self.create_exclusive(rel, data):
                 raise FileExistsError(rel)
         else:
+            self._changed(rel)
             self.fs.pipe_file(self._p(rel), data)
         return len(data), hashlib.sha256(data).hexdigest()
 
@@ -329,12 +357,14 @@ class ObjectStorage:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
                 size += len(chunk)
+        self._changed(rel)
         self.fs.put_file(os.fspath(src), self._p(rel))
         return size, digest.hexdigest()
 
     def delete(self, rels: list[str]) -> None:
         """Delete objects (already missing ones are fine)."""
         for rel in rels:
+            self._changed(rel)
             try:
                 self.fs.rm_file(self._p(rel))
             except FileNotFoundError:
@@ -349,7 +379,8 @@ class ObjectStorage:
         closing writer and ``trackreport compact``), the later listing sees
         both objects, so the narrower one never stays behind.
         """
-        names = [name for name in self.list_dir(folder) if segments.is_immutable(name)]
+        names = [name for name in self.list_dir(folder, fresh=True)
+                 if segments.is_immutable(name)]
         gone = segments.superseded(names)
         self.delete([f"{folder}/{name}" for name in gone])
         return len(gone)
@@ -361,7 +392,7 @@ class ObjectStorage:
         covers are deleted) and live writers (a later, wider object wins).
         Returns (objects written, objects deleted).
         """
-        names = [rel.rsplit("/", 1)[-1] for rel in self.list_event_files(folder)]
+        names = [rel.rsplit("/", 1)[-1] for rel in self.list_event_files(folder, fresh=True)]
         by_writer: dict[str, list[segments.EventObject]] = {}
         for name in names:
             obj = segments.parse(name)
