@@ -165,3 +165,36 @@ def test_artifacts_models_and_registry_on_s3(s3_store: str, tmp_path: Path) -> N
     copied = [p.read_bytes() for p in (site / "runs" / run.id).rglob("notes.txt*")]
     assert copied == [b"hello from a file"]
     assert (site / "models").is_dir()
+
+
+def test_flush_seconds_sets_the_local_interval_too(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from proc_helpers import spawn
+
+    body = """
+    with tr.start_run() as run:
+        print(run.id, flush=True)
+        tr.log_metric("m", 1.0)
+        time.sleep(60)
+    """
+    for seconds, expect in (("30", False), ("0.1", True)):
+        monkeypatch.setenv("TRACKREPORT_FLUSH_SECONDS", seconds)
+        store = tmp_path / f"st-{seconds}"
+        child = spawn(body, store)
+        try:
+            run_id = child.read_line()
+            time.sleep(1.5)  # the timer flushes within 0.1 s, or not for 30 s
+            text = b"".join(p.read_bytes() for p in (store / "runs" / run_id).glob("events-*"))
+        finally:
+            child.kill()
+        assert (b'"m"' in text) is expect, (seconds, text)
+
+
+def test_url_stores_are_refused_where_a_folder_is_needed(tmp_path: Path) -> None:
+    for command in (["serve"], ["import", "mlflow", "x"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "trackreport", *command, "--store", "s3://some-bucket/p"],
+            cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1
+        assert "needs a local store folder" in result.stderr
+        assert list(tmp_path.iterdir()) == []

@@ -73,6 +73,13 @@ def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path 
     return Path(text)
 
 
+def local_only(store: Path | StoreURL, what: str) -> Path:
+    """``store`` as a folder; a URL is one clear error (``what`` needs a local folder)."""
+    if isinstance(store, StoreURL):
+        raise TrackreportError(f"{what} needs a local store folder, not {str(store)!r}")
+    return store
+
+
 def open_store(path: Path | StoreURL) -> Store:
     """A readable store at ``path`` (one clear error otherwise)."""
     if isinstance(path, StoreURL):
@@ -382,6 +389,7 @@ def serve_cmd(store: Path, port: int, host: str, out: Path | None, theme: str | 
     """
     from .site.serve import serve
 
+    local_only(store, "serve (it watches the store's files)")
     status = serve(store, out, host=host, port=port, theme=theme, title=title,
                    echo=lambda line: click.echo(line))
     # Stopped and cleaned up: leave now (tearing down pandas & co. costs seconds).
@@ -541,7 +549,8 @@ def import_mlflow_cmd(source: str, store: Path, experiments: tuple[str, ...]) ->
     progress = (_progress_bar("Importing") if sys.stderr.isatty() and not os.environ.get("CI")
                 else None)
     try:
-        report = import_mlflow(source, Store(os.path.abspath(store)), experiments or None,
+        folder = local_only(store, "import")
+        report = import_mlflow(source, Store(os.path.abspath(folder)), experiments or None,
                                progress=progress)
     finally:
         if progress is not None:

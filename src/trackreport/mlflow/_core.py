@@ -98,6 +98,8 @@ def experiment_entity(name: str) -> entities.Experiment:
 
 # runs ----------------------------------------------------------------------------------
 def _uri(path: Path) -> str:
+    if "://" in str(path):  # a store on object storage: its URL as it is
+        return str(path)
     return Path(path).resolve().as_uri()
 
 
