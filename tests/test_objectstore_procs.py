@@ -192,3 +192,29 @@ def test_a_store_on_s3_builds_the_same_site_as_on_disk(s3_store: str, tmp_path: 
     assert sorted(a) == sorted(b)
     different = [name for name in a if a[name] != b[name]]
     assert different == []
+
+
+def test_sigterm_and_exit_flush_to_s3(s3_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKREPORT_FLUSH_SECONDS", "3600")  # only the exit paths upload
+    body = """
+    run = tr.start_run(name=sys.argv[2])
+    print(run.id, flush=True)
+    for i in range(50):
+        tr.log_metric("v", float(i), step=i)
+    if sys.argv[2] == "term":
+        print("logged", flush=True)
+        time.sleep(120)
+    """
+    term = spawn(body, s3_store, "term")
+    term_id = term.read_line(timeout=60)
+    assert term.read_line(timeout=60) == "logged"
+    term.signal(signal.SIGTERM)
+    ended = spawn(body, s3_store, "exit")  # leaves without end_run: ended at exit
+    exit_id = ended.read_line(timeout=60)
+    rc, _, err = ended.finish(timeout=60)
+    assert rc == 0, err
+    store = Store(s3_store)
+    for run_id, status in ((term_id, "KILLED"), (exit_id, "FINISHED")):
+        assert _steps(store, run_id) == list(range(50))
+        assert read_run(store, run_id).status == status
+        assert len(_run_objects(s3_store, run_id)) == 1

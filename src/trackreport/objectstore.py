@@ -14,6 +14,7 @@ import hashlib
 import os
 import socket
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -60,6 +61,30 @@ def _exists_error(exc: BaseException) -> bool:
     return False
 
 
+_early_exit = [False]
+
+
+def _end_runs_before_thread_shutdown() -> None:
+    """Run trackreport's exit hooks before the interpreter's thread shutdown.
+
+    Uploads go through asyncio, whose thread pool (DNS lookups) refuses work
+    once shutdown begins, before ``atexit`` runs: the same hooks (end the
+    active runs, flush) are registered to run first; at ``atexit`` they then
+    find nothing left to do.
+    """
+    register = getattr(threading, "_register_atexit", None)
+    if register is None or _early_exit[0]:
+        return
+    from . import fluent, writer
+
+    _early_exit[0] = True
+    try:  # the last registered runs first: end the runs, then flush what is left
+        register(writer.flush_all)
+        register(fluent._at_exit)
+    except RuntimeError:  # pragma: no cover - already shutting down
+        pass
+
+
 class ObjectStorage:
     """The ``storage.Storage`` of a store at an fsspec URL."""
 
@@ -82,6 +107,7 @@ class ObjectStorage:
         except (ImportError, ValueError) as exc:
             raise UnsupportedStoreError(f"store {url!r}: {exc}") from None
         self.base = cls._strip_protocol(self.url).rstrip("/")
+        _end_runs_before_thread_shutdown()
         self.flush_seconds: float | None = env.flush_seconds(DEFAULT_FLUSH_SECONDS)
         self._fs: Any = None
         self._pid = -1
