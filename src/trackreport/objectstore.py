@@ -492,7 +492,7 @@ class SegmentHandle:
             created = self.storage.create_exclusive(rel, body)
         except OSError:
             raise
-        except Exception as exc:  # botocore/aiohttp errors: the writer warns and retries
+        except Exception as exc:  # botocore/aiohttp errors as OSError: the writer warns, retries
             raise OSError(f"{type(exc).__name__}: {exc}") from exc
         if not created:
             raise FileExistsError(
