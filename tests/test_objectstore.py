@@ -198,3 +198,21 @@ def test_url_stores_are_refused_where_a_folder_is_needed(tmp_path: Path) -> None
         assert result.returncode == 1
         assert "needs a local store folder" in result.stderr
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flushes", [0, 2])
+def test_a_late_value_after_the_run_ended_makes_a_wider_object(s3_store: str,
+                                                               flushes: int) -> None:
+    from trackreport.writer import flush_all
+
+    with tr.start_run() as run:
+        for i in range(flushes):
+            tr.log_metric("m", float(i), step=i)
+            run.flush()
+    run.log_metric("test_acc", 0.91)  # a final evaluation through the kept handle
+    flush_all()
+    keys = [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/")]
+    assert len(keys) == 1 and keys[0].endswith(f".c1-{flushes + 3}.jsonl"), keys  # start, flushes, end, late
+    got = tr.get_run(run.id)
+    assert got.metrics["test_acc"].values == [0.91] and got.status == "FINISHED"
+    assert len(got.metrics.get("m").steps if flushes else []) == flushes

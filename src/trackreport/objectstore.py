@@ -499,16 +499,30 @@ class SegmentHandle:
                 f"{self.storage.url}/{rel} exists: another writer uses the id {self.writer!r}")
         if not self._open:
             self._open = data[:data.find(b"\n") + 1]
-        self.seq = seq
         if self._spool is None:
             self._spool = tempfile.TemporaryFile(prefix="trackreport-spool-")
+            if self.seq:  # a late write after close: the spool starts with what is compacted
+                self._spool.write(self._compacted())
+        self.seq = seq
         self._spool.seek(0, os.SEEK_END)
         self._spool.write(data)
         return len(data)
 
+    def _compacted(self) -> bytes:
+        """This writer's events so far, read back from its compacted object."""
+        if self.compacted_to == 1:  # a lone segment was never compacted
+            name = segments.segment_name(self.writer, 1)
+        else:
+            name = segments.compacted_name(self.writer, 1, self.compacted_to)
+        return self.storage.read_bytes(f"{self.folder}/{name}")
+
     def close(self) -> None:
         """Replace this writer's segments by one compacted object (when it has several)."""
         if self.seq <= 1 or self.compacted_to == self.seq or self._spool is None:
+            if self._spool is not None and self.seq <= 1:
+                self._spool.close()  # one segment is this writer's one object
+                self._spool = None
+                self.compacted_to = self.seq
             return
         self._spool.seek(0)
         data = self._spool.read()
@@ -520,6 +534,8 @@ class SegmentHandle:
         except Exception:
             return
         self.compacted_to = self.seq
+        self._spool.close()  # what it held is the compacted object now
+        self._spool = None
 
     def reset(self) -> None:
         """Nothing to reset: every write is a new object."""
