@@ -29,7 +29,9 @@ DEFAULT_FLUSH_SECONDS = 10.0
 if TYPE_CHECKING:
     from .store import Store
 
-LISTING_SECONDS = 2.0  # a listing reused this long at most (see ObjectStorage._ls)
+# A listing is reused this long at most (see ObjectStorage._ls): a reader then lags
+# other processes by no more than their writers' own flush interval.
+LISTING_SECONDS = 10.0
 _CONNECT_TRIES = 3
 _CONNECT_TIMEOUT = 2.0
 
@@ -113,6 +115,7 @@ class ObjectStorage:
         self._pid = -1
         self._infos: dict[str, dict[str, Any]] = {}  # rel -> its last listing entry
         self._listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._prefetched: tuple[str, float, dict[str, list[dict[str, Any]]]] | None = None
         self.requests = 0  # reads and listings sent to the store (benchmarks count them)
         self.fetched = 0  # objects downloaded (not from the cache)
 
@@ -220,10 +223,42 @@ class ObjectStorage:
         """Sorted names directly inside ``rel`` (objects and prefixes; [] if none)."""
         return sorted({self._rel(e["name"]).rsplit("/", 1)[-1] for e in self._ls(rel, fresh)})
 
+    def prefetch_event_listings(self, rel: str) -> None:
+        """List every events object below ``rel`` at once (a few paginated requests).
+
+        ``list_event_files`` of a folder below ``rel`` then answers from this
+        listing while it is under LISTING_SECONDS old, instead of one request each.
+        """
+        path = self._p(rel)
+        self.fs.invalidate_cache(path)
+        self.requests += 1
+        try:
+            found = self.fs.find(path, detail=True)
+        except FileNotFoundError:
+            found = {}
+        folders: dict[str, list[dict[str, Any]]] = {}
+        for name, entry in found.items():
+            sub = self._rel(name)
+            folder, _, base = sub.rpartition("/")
+            if base.startswith("events-") and base.endswith(".jsonl"):
+                folders.setdefault(folder, []).append(entry)
+        self._prefetched = (rel, time.monotonic(), folders)
+
+    def _from_prefetch(self, rel: str) -> list[dict[str, Any]] | None:
+        if self._prefetched is None:
+            return None
+        top, taken, folders = self._prefetched
+        if not rel.startswith(top + "/") or time.monotonic() - taken >= LISTING_SECONDS:
+            return None
+        return folders.get(rel, [])
+
     def list_event_files(self, rel: str, fresh: bool = False) -> list[str]:
         """The events objects in ``rel`` a reader uses: none that a wider compacted one covers."""
         names = []
-        for entry in self._ls(rel, fresh):
+        entries = None if fresh else self._from_prefetch(rel)
+        if entries is None:
+            entries = self._ls(rel, fresh)
+        for entry in entries:
             if entry.get("type") == "directory":
                 continue
             path = self._rel(entry["name"])
@@ -349,6 +384,7 @@ class ObjectStorage:
 
     def _changed(self, rel: str) -> None:
         """Forget this process's listings of the folders holding ``rel`` (it wrote there)."""
+        self._prefetched = None
         parts = rel.split("/")
         for end in range(len(parts)):
             self._listings.pop("/".join(parts[:end]), None)

@@ -124,7 +124,14 @@ class Store:
         return f"{RUNS}/{run_id}/{ARTIFACTS}/{path}"
 
     def run_ids(self) -> list[str]:
-        """Every run id in the store, sorted (that is, by start time)."""
+        """Every run id in the store, sorted (that is, by start time).
+
+        On object storage the runs' event objects are listed at the same time,
+        in a few requests rather than one per run.
+        """
+        prefetch = getattr(self.storage, "prefetch_event_listings", None)
+        if prefetch is not None:
+            prefetch(RUNS)
         return [name for name in self.storage.list_dir(RUNS) if _RUN_ID.match(name)]
 
 
