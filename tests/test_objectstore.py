@@ -167,9 +167,8 @@ def test_artifacts_models_and_registry_on_s3(s3_store: str, tmp_path: Path) -> N
     assert (site / "models").is_dir()
 
 
-def test_flush_seconds_sets_the_local_interval_too(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from proc_helpers import spawn
+def test_flush_seconds_sets_the_local_interval_too(tmp_path: Path) -> None:
+    from proc_helpers import Child, script
 
     body = """
     with tr.start_run() as run:
@@ -178,9 +177,10 @@ def test_flush_seconds_sets_the_local_interval_too(tmp_path: Path,
         time.sleep(60)
     """
     for seconds, expect in (("30", False), ("0.1", True)):
-        monkeypatch.setenv("TRACKREPORT_FLUSH_SECONDS", seconds)
-        store = tmp_path / f"st-{seconds}"
-        child = spawn(body, store)
+        store = tmp_path / f"st-{seconds}"  # (only the child's environment: this process's
+        # flusher would otherwise wait out the 30 s set here)
+        child = Child([sys.executable, "-u", "-c", script(body), str(store)],
+                      child_env(TRACKREPORT_FLUSH_SECONDS=seconds))
         try:
             run_id = child.read_line()
             time.sleep(1.5)  # the timer flushes within 0.1 s, or not for 30 s

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from proc_helpers import cli, spawn
+from proc_helpers import Child, child_env, cli, script, spawn
 from s3_helpers import list_objects
 from trackreport.objectstore import ObjectStorage, compact_store
 from trackreport.reader import read_run
@@ -194,8 +195,11 @@ def test_a_store_on_s3_builds_the_same_site_as_on_disk(s3_store: str, tmp_path: 
     assert different == []
 
 
-def test_sigterm_and_exit_flush_to_s3(s3_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACKREPORT_FLUSH_SECONDS", "3600")  # only the exit paths upload
+def test_sigterm_and_exit_flush_to_s3(s3_store: str) -> None:
+    def spawn(body: str, store: str, *args: str) -> Child:  # only the exit paths upload
+        return Child([sys.executable, "-u", "-c", script(body), store, *args],
+                     child_env(TRACKREPORT_FLUSH_SECONDS="3600"))
+
     body = """
     run = tr.start_run(name=sys.argv[2])
     print(run.id, flush=True)
