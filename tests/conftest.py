@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import trackreport as tr
+from s3_helpers import moto_endpoint, s3_store  # noqa: F401 - fixtures for the object store tests
 from trackreport import fluent
 
 

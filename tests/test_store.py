@@ -1,7 +1,9 @@
-"""The store location: a URL (object storage) is a clear error, never a folder named ``s3:``."""
+"""The store location: a URL is object storage (never a folder named ``s3:``); one
+this installation cannot use, or whose endpoint does not answer, is one clear error."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,48 +13,79 @@ import pytest
 import trackreport as tr
 from proc_helpers import child_env
 
-URLS = ["s3://bucket/prefix", "gs://bucket", "file:///tmp/x", "az://c/p"]
+UNUSABLE = ["gs://bucket", "az://c/p", "nosuchproto://x/y"]  # no fsspec backend installed
 
 
-@pytest.mark.parametrize("url", URLS)
-def test_set_store_with_a_url(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              url: str) -> None:
+def _dead_endpoint() -> str:
+    """The URL of a local port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("url", UNUSABLE)
+def test_a_url_without_a_backend(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 url: str) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(tr.UnsupportedStoreError, match="object storage is not supported yet") as e:
-        tr.set_store(url)
+    tr.set_store(url)
+    with pytest.raises(tr.UnsupportedStoreError) as e:
+        tr.start_run()
     assert repr(url) in str(e.value)
-    with pytest.raises(tr.TrackreportError, match="not supported"):
+    with pytest.raises(tr.TrackreportError, match="store"):
         tr.load_runs(store=url)
-    assert not (tmp_path / (url.split(":")[0] + ":")).exists()  # no folder named "s3:"
+    assert not (tmp_path / (url.split(":")[0] + ":")).exists()  # no folder named "gs:"
+    assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("url", URLS[:2])
-def test_env_var_url_fails_at_start_run(tmp_path: Path, url: str) -> None:
-    env = child_env(TRACKREPORT_STORE=url)
+def test_env_var_url_with_a_dead_endpoint_fails_at_start_run(tmp_path: Path) -> None:
+    endpoint = _dead_endpoint()
+    env = child_env(TRACKREPORT_STORE="s3://bucket/prefix", AWS_ENDPOINT_URL=endpoint,
+                    AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")  # noqa: S106
     child = subprocess.run(
         [sys.executable, "-c",
          "import trackreport as tr\ntry:\n    tr.start_run()\n"
-         "except tr.UnsupportedStoreError as exc:\n    print(exc)"],
+         "except tr.StoreUnavailableError as exc:\n    print(exc)"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert "object storage is not supported yet" in child.stdout, child.stderr
-    assert url in child.stdout
+    assert f"endpoint {endpoint} does not answer" in child.stdout, child.stderr
     assert list(tmp_path.iterdir()) == []  # nothing created
 
 
 @pytest.mark.parametrize("command", [["runs"], ["check"], ["build", "--out", "site"]])
-def test_cli_store_url(tmp_path: Path, command: list[str]) -> None:
+def test_cli_store_url_with_a_dead_endpoint(tmp_path: Path, command: list[str]) -> None:
+    endpoint = _dead_endpoint()
     result = subprocess.run(
-        [sys.executable, "-m", "trackreport", *command, "--store", "s3://bucket/prefix"],
-        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
+        [sys.executable, "-m", "trackreport", *command, "--store", "s3://bucket/prefix",
+         "--storage-option", f"endpoint_url={endpoint}"],
+        cwd=tmp_path, env=child_env(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x"),  # noqa: S106
+        capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert "object storage is not supported yet" in result.stderr
-    assert "s3://bucket/prefix" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"endpoint {endpoint} does not answer" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
-    env = child_env(TRACKREPORT_STORE="s3://bucket/prefix")
     result = subprocess.run([sys.executable, "-m", "trackreport", *command],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "not supported yet" in result.stderr
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env=child_env(TRACKREPORT_STORE="gs://bucket/prefix"))
+    assert result.returncode != 0 and "gs://bucket/prefix" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_storage_option_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trackreport", "runs", "--store", "s3://b/p",
+         "--storage-option", "endpoint_url"],
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "'endpoint_url' is not KEY=VALUE" in result.stderr
+
+
+def test_a_file_url_is_a_local_folder(tmp_path: Path) -> None:
+    tr.set_store((tmp_path / "st").as_uri())
+    with tr.start_run(name="local") as run:
+        tr.log_metric("m", 1.0)
+    assert (tmp_path / "st" / "runs" / run.id).is_dir()
+    assert tr.get_run(run.id).metrics["m"].values == [1.0]
 
 
 def test_windows_style_and_odd_local_paths_are_still_folders(tmp_path: Path) -> None:

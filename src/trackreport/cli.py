@@ -15,32 +15,79 @@ import click
 
 from . import __version__, env
 from .errors import TrackreportError
+from .storage import is_url
 from .store import Store, check_location
 from .tables import clean_text
 
-STORE_HELP = "The store folder (default: $TRACKREPORT_STORE, else ./trackruns)."
+STORE_HELP = ("The store: a folder, or a URL such as s3://bucket/prefix "
+              "(default: $TRACKREPORT_STORE, else ./trackruns).")
+
+
+class StoreURL(str):
+    """``--store`` given as a URL, with the ``--storage-option`` values that go with it."""
+
+    storage_options: dict[str, Any]
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--store`` option shared by every command."""
-    return click.option("--store", "store", type=click.Path(),
+    """The ``--store`` option (and ``--storage-option``) shared by every command."""
+    func = click.option("--store", "store", type=click.Path(),
                         envvar=env.TRACKREPORT_STORE, default=env.DEFAULT_STORE,
                         show_default=True, help=STORE_HELP, callback=_store_path)(func)
+    return click.option("--storage-option", "storage_options", multiple=True,
+                        metavar="KEY=VALUE", expose_value=False, is_eager=True,
+                        callback=_storage_options,
+                        help="An fsspec option for a URL store, e.g. "
+                             "endpoint_url=http://127.0.0.1:9000 (repeatable).")(func)
 
 
-def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
-    """``--store`` as a Path; a URL (``s3://...``) is one clear error."""
+def _storage_options(ctx: click.Context, param: click.Parameter,
+                     value: tuple[str, ...]) -> None:
+    options: dict[str, Any] = {}
+    for item in value:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", ctx=ctx, param=param)
+        options[key.strip()] = _option_value(text)
+    ctx.meta["trackreport.storage_options"] = options
+
+
+def _option_value(text: str) -> Any:
+    """``true``/``false``/numbers as such (fsspec options such as ``anon=true``), else text."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
     try:
-        return Path(check_location(value))
-    except TrackreportError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        return int(text)
+    except ValueError:
+        return text
 
 
-def open_store(path: Path) -> Store:
+def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path | StoreURL:
+    """``--store`` as a Path, or a StoreURL carrying its storage options."""
+    text = check_location(value)
+    if is_url(text):
+        url = StoreURL(text)
+        url.storage_options = ctx.meta.get("trackreport.storage_options") or {}
+        return url
+    return Path(text)
+
+
+def local_only(store: Path | StoreURL, what: str) -> Path:
+    """``store`` as a folder; a URL is one clear error (``what`` needs a local folder)."""
+    if isinstance(store, StoreURL):
+        raise TrackreportError(f"{what} needs a local store folder, not {str(store)!r}")
+    return store
+
+
+def open_store(path: Path | StoreURL) -> Store:
     """A readable store at ``path`` (one clear error otherwise)."""
-    if path.exists() and not path.is_dir():
-        raise TrackreportError(f"--store {path} is a file, not a store folder")
-    store = Store(path)
+    if isinstance(path, StoreURL):
+        store = Store(str(path), storage_options=path.storage_options)
+    else:
+        if path.exists() and not path.is_dir():
+            raise TrackreportError(f"--store {path} is a file, not a store folder")
+        store = Store(path)
     store.check_format()
     return store
 
@@ -290,10 +337,10 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
     """Build the static report site from the store (only what changed since the last build)."""
     from .site.build import build_site
 
-    open_store(store)
+    st = open_store(store)
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = build_site(store, out, theme=theme, title=title, progress=progress,
+        result = build_site(st, out, theme=theme, title=title, progress=progress,
                             clean=clean)
     except OSError as exc:  # a disk that fills up or goes away mid-build
         raise click.ClickException(
@@ -306,6 +353,25 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
     click.echo(f"Built {result.experiments} experiment{'s' if result.experiments != 1 else ''}, "
                f"{result.runs} run{'s' if result.runs != 1 else ''}, {result.pages} pages "
                f"in {result.seconds:.1f} s -> {shown}")
+
+
+@cli.command("compact")
+@store_option
+def compact_cmd(store: Path | StoreURL) -> None:
+    """Fold the segments of every writer (live or dead) into compacted objects (object stores).
+
+    Safe while runs log and while others read: readers skip what a compacted
+    object covers, and a writer that closes later writes a wider object.
+    """
+    from .objectstore import compact_store
+
+    st = open_store(store)
+    if not isinstance(store, StoreURL):
+        click.echo("Nothing to compact: a local store keeps one file per writer.")
+        return
+    written, removed = compact_store(st)
+    click.echo(f"Compacted: {written} object{'s' if written != 1 else ''} written, "
+               f"{removed} folded object{'s' if removed != 1 else ''} deleted.")
 
 
 @cli.command("serve")
@@ -326,6 +392,7 @@ def serve_cmd(store: Path, port: int, host: str, out: Path | None, theme: str | 
     """
     from .site.serve import serve
 
+    local_only(store, "serve (it watches the store's files)")
     status = serve(store, out, host=host, port=port, theme=theme, title=title,
                    echo=lambda line: click.echo(line))
     # Stopped and cleaned up: leave now (tearing down pandas & co. costs seconds).
@@ -485,7 +552,8 @@ def import_mlflow_cmd(source: str, store: Path, experiments: tuple[str, ...]) ->
     progress = (_progress_bar("Importing") if sys.stderr.isatty() and not os.environ.get("CI")
                 else None)
     try:
-        report = import_mlflow(source, Store(os.path.abspath(store)), experiments or None,
+        folder = local_only(store, "import")
+        report = import_mlflow(source, Store(os.path.abspath(folder)), experiments or None,
                                progress=progress)
     finally:
         if progress is not None:

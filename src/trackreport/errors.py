@@ -36,7 +36,11 @@ class StoreFormatError(TrackreportError):
 
 
 class UnsupportedStoreError(StoreFormatError, ValueError):
-    """The store location is a URL (``s3://...``): object storage is not supported yet."""
+    """The store location is a URL this installation cannot use (fsspec or s3fs missing)."""
+
+
+class StoreUnavailableError(TrackreportError, OSError):
+    """An object store cannot be used: its endpoint does not answer, or its bucket is missing."""
 
 
 class StoreReadError(TrackreportError):

@@ -31,7 +31,15 @@ from .keys import check_key, check_text
 from .reader import read_run
 from .records import KILLED, RUNNING, Run
 from .run import ActiveRun, image_counter, outcome, random_name, source_name
-from .store import EXPERIMENTS, Store, check_location, check_run_id, new_run_id, new_writer_id
+from .store import (
+    EXPERIMENTS,
+    Store,
+    absolute_location,
+    check_location,
+    check_run_id,
+    new_run_id,
+    new_writer_id,
+)
 from .writer import EventFile, flush_all
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _stack: list[ActiveRun] = []
 _store_path: str | None = None
+_storage_options: dict[str, Any] | None = None
 _experiment = "Default"
 _experiment_settings: dict[str, dict[str, Any]] = {}
 _written_settings: dict[tuple[str, str], dict[str, Any]] = {}
@@ -52,18 +61,25 @@ _lock = threading.RLock()
 
 
 # store and experiment --------------------------------------------------------------
-def set_store(path: str | os.PathLike[str]) -> None:
-    """Use the store at ``path`` (created on the first run) for the runs that follow."""
-    global _store_path
+def set_store(path: str | os.PathLike[str],
+              storage_options: Mapping[str, Any] | None = None) -> None:
+    """Use the store at ``path`` (created on the first run) for the runs that follow.
+
+    ``path`` is a folder or a URL such as ``s3://bucket/prefix`` (``pip install
+    'trackreport[s3]'``); ``storage_options`` go to fsspec (e.g. ``endpoint_url``,
+    ``key``, ``secret``; by default the usual AWS environment variables apply).
+    """
+    global _store_path, _storage_options
     _store_path = check_location(path)
+    _storage_options = dict(storage_options) if storage_options else None
 
 
 def get_store() -> Store:
     """The store in use: set_store(), else ``$TRACKREPORT_STORE``, else ``./trackruns``."""
-    path = os.path.abspath(check_location(_store_path or env.store_path()))
+    path = absolute_location(_store_path or env.store_path())
     store = _stores.get(path)
     if store is None:
-        store = _stores[path] = Store(path)
+        store = _stores[path] = Store(path, storage_options=_storage_options)
     return store
 
 
@@ -488,7 +504,7 @@ def list_models(*, store: str | os.PathLike[str] | None = None) -> list[Any]:
 # reading ---------------------------------------------------------------------------------
 def _read_store(store: str | os.PathLike[str] | None) -> Store:
     flush_all()  # this process's own recent events are part of what it reads
-    s = Store(os.path.abspath(check_location(store))) if store is not None else get_store()
+    s = Store(absolute_location(store)) if store is not None else get_store()
     s.check_format()
     return s
 

@@ -23,6 +23,7 @@ import orjson
 
 from . import events, shapes
 from .errors import RunNotFoundError, StoreReadError
+from .fetching import fetch_event_files
 from .records import (
     FINISHED,
     RUNNING,
@@ -173,12 +174,8 @@ def read_event_files(store: Store, paths: Iterable[str],
     ``open`` lines (stamped at a file's first flush) carry no data and are left out.
     """
     files: list[list[dict[str, Any]]] = []
-    for path in paths:
+    for path, data in fetch_event_files(store, list(paths)):
         report = FileReport(path)
-        try:
-            data = read_file(store, path)
-        except FileNotFoundError:
-            continue
         parsed = parse_lines(data, path, report)
         if parsed and parsed[0].get("type") == events.OPEN:  # a file's first line
             if shapes.event_problem(parsed[0]):  # counted as fold_run counts the others

@@ -271,10 +271,29 @@ def _append(store: Store, event: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def _change_remote(store: Store, make: Any) -> Any:
+    """On object storage: one create-only object per ``seq``; a lost race reads and retries."""
+    store.ensure()
+    for _ in range(100):
+        evts = read_events(store)
+        event, result = make(fold(evts))
+        seqs = [e["seq"] for e in evts]
+        seq = (max(seqs) + 1) if seqs else 1
+        event = {"seq": seq, **event, "time": time.time()}
+        data = events.encode({"type": events.OPEN, "format": events.FORMAT_VERSION,
+                              "writer": _writer_id(), "time": event["time"]}) + events.encode(event)
+        if store.storage.create_exclusive(f"{REGISTRY}/events-v{seq:09d}.jsonl", data):
+            return result() if callable(result) else result
+    raise TrackreportError(  # pragma: no cover - a hundred lost races in a row
+        f"the registry of {store.root} changed 100 times under this change; try again")
+
+
 def _change(store: Store, make: Any) -> Any:
     """Run ``make(models) -> (event, result)`` under the registry lock and append its event."""
     from filelock import FileLock, Timeout
 
+    if store.storage.remote:
+        return _change_remote(store, make)
     store.ensure()
     folder = store.root / REGISTRY
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,9 @@ Everything that touches the store's bytes goes through a ``Storage``: append
 event lines, list event files, read files, put and list artifacts. Today there
 is one implementation, ``LocalStorage``, for a local or shared file system; a
 store on object storage (DESIGN.md section 8) implements the same methods with
-create-only segment objects instead of appends.
+create-only segment objects instead of appends: ``objectstore.ObjectStorage``
+(fsspec, so ``s3://bucket/prefix`` and any fsspec URL), made by
+``open_storage`` and imported only when a store is a URL.
 
 Paths given to a Storage are relative POSIX paths inside the store. They never
 contain ``..`` and the storage never follows a symbolic link out of the store:
@@ -17,14 +19,74 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any, Protocol
 
 from .errors import TrackreportError
 
 _CHUNK = 1 << 20
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(location: str) -> bool:
+    """True when ``location`` names a store by URL (``s3://bucket/prefix``, ``memory://x``)."""
+    return _URL.match(location) is not None
+
+
+class Handle(Protocol):
+    """What a writer appends its events through (a file, or rolled objects)."""
+
+    def lost(self) -> bool: ...
+    def write(self, data: bytes) -> int: ...
+    def close(self) -> None: ...
+    def reset(self) -> None: ...
+
+
+class Storage(Protocol):
+    """What ``Store``, the writer, the reader and artifacts need of a store's backend.
+
+    ``root`` is the store's location (a Path, or the URL); paths are relative
+    POSIX paths inside the store. ``flush_seconds`` and ``segment_bytes`` tell
+    the writer how often to write (None: the local default, appending).
+    """
+
+    root: Any
+    remote: bool
+    flush_seconds: float | None
+    segment_bytes: int | None
+
+    def keep_file(self, rel: str, data: bytes) -> None: ...
+    def local_path(self, rel: str) -> Path: ...
+    def exists(self, rel: str) -> bool: ...
+    def list_dir(self, rel: str) -> list[str]: ...
+    def list_event_files(self, rel: str, fresh: bool = False) -> list[str]: ...
+    def list_files(self, rel: str) -> list[str]: ...
+    def size(self, rel: str) -> int: ...
+    def identity(self, rel: str) -> str: ...
+    def read_bytes(self, rel: str, limit: int | None = None) -> bytes: ...
+    def read_many(self, rels: list[str]) -> dict[str, bytes | Exception]: ...
+    def read_tail(self, rel: str, size: int) -> tuple[bytes, int]: ...
+    def open_append(self, rel: str) -> Handle: ...
+    def create_exclusive(self, rel: str, data: bytes) -> bool: ...
+    def put_bytes(self, rel: str, data: bytes, *, new: bool = False) -> tuple[int, str]: ...
+    def put_file(self, src: str | os.PathLike[str], rel: str) -> tuple[int, str]: ...
+
+
+def open_storage(location: str, storage_options: Mapping[str, Any] | None = None) -> Storage:
+    """The backend of the store at ``location``: a URL is object storage, else a folder."""
+    if location.lower().startswith("file://"):  # a local folder given as a URL
+        from urllib.parse import unquote, urlsplit
+
+        return LocalStorage(unquote(urlsplit(location).path))
+    if is_url(location):
+        from .objectstore import ObjectStorage  # fsspec only when a store is a URL
+
+        return ObjectStorage(location, storage_options)
+    return LocalStorage(location)
 
 
 class UnsafePathError(TrackreportError, ValueError):
@@ -127,6 +189,10 @@ class AppendHandle:
 class LocalStorage:
     """A store on a local (or shared, POSIX) file system."""
 
+    remote = False
+    flush_seconds: float | None = None  # the writer's default (every half second)
+    segment_bytes: int | None = None
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).absolute()
         self._real_root: Path | None = None
@@ -211,8 +277,10 @@ class LocalStorage:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def list_event_files(self, rel: str) -> list[str]:
+    def list_event_files(self, rel: str, fresh: bool = False) -> list[str]:
         """Sorted relative paths of the ``events-*.jsonl`` files in folder ``rel``.
+
+        (A folder is always listed afresh; ``fresh`` matters on object storage.)
 
         Only regular files inside the store count; a symbolic link leading
         outside it is skipped with a warning.
@@ -230,6 +298,19 @@ class LocalStorage:
                     continue
                 out.append(path)
         return out
+
+    def list_files(self, rel: str) -> list[str]:
+        """Sorted relative paths of every regular file below folder ``rel`` (not following links)."""
+        base = self._path(rel)
+        out = []
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames.sort()
+            here = Path(dirpath).relative_to(self.root).as_posix()
+            for name in filenames:
+                path = f"{here}/{name}"
+                if os.path.isfile(self._path(path)) and not os.path.islink(self._path(path)):
+                    out.append(path)
+        return sorted(out)
 
     def size(self, rel: str) -> int:
         """Size in bytes of the regular file ``rel``."""
@@ -254,6 +335,16 @@ class LocalStorage:
         """
         with open(self._regular(rel), "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
+
+    def read_many(self, rels: list[str]) -> dict[str, bytes | Exception]:
+        """The bytes of several files (or the exception reading each one raised)."""
+        out: dict[str, bytes | Exception] = {}
+        for rel in rels:
+            try:
+                out[rel] = self.read_bytes(rel)
+            except (OSError, UnsafePathError) as exc:
+                out[rel] = exc
+        return out
 
     def read_tail(self, rel: str, size: int) -> tuple[bytes, int]:
         """The last ``size`` bytes of file ``rel`` and the file's whole length."""

@@ -6,12 +6,13 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from . import events
-from .errors import RunNotFoundError, StoreFormatError, UnsupportedStoreError
-from .storage import LocalStorage
+from .errors import RunNotFoundError, StoreFormatError
+from .storage import Storage, is_url, open_storage
 
 MARKER = "trackreport-store.json"
 RUNS = "runs"
@@ -20,24 +21,20 @@ REGISTRY = "registry"
 ARTIFACTS = "artifacts"
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def check_location(location: str | os.PathLike[str]) -> str:
-    """Return ``location`` as a string if it is a local folder; a URL raises.
-
-    ``s3://bucket/prefix`` (any ``scheme://``) would otherwise become a local
-    folder named ``s3:``.
-    """
+    """Return ``location`` as a string: a local folder, or a URL (``s3://bucket/prefix``)."""
     text = os.fspath(location)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
-    if _URL.match(text):
-        raise UnsupportedStoreError(
-            f"store {text!r} is a URL: object storage is not supported yet; "
-            "give a local folder"
-        )
     return text
+
+
+def absolute_location(location: str | os.PathLike[str]) -> str:
+    """``location`` made absolute when it is a folder (a URL stays as it is)."""
+    text = check_location(location)
+    return text if is_url(text) else os.path.abspath(text)
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -64,11 +61,13 @@ def check_run_id(run_id: object) -> str:
 
 
 class Store:
-    """A trackreport store: a folder (or, later, a bucket prefix) in format v1."""
+    """A trackreport store: a folder, or a prefix on object storage, in format v1."""
 
-    def __init__(self, root: str | os.PathLike[str], storage: LocalStorage | None = None) -> None:
-        self.root = Path(check_location(root))
-        self.storage = storage or LocalStorage(root)
+    def __init__(self, root: str | os.PathLike[str], storage: Storage | None = None, *,
+                 storage_options: dict[str, Any] | None = None) -> None:
+        text = check_location(root)
+        self.storage = storage or open_storage(text, storage_options)
+        self.root = self.storage.root if is_url(text) else Path(text)
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -125,7 +124,14 @@ class Store:
         return f"{RUNS}/{run_id}/{ARTIFACTS}/{path}"
 
     def run_ids(self) -> list[str]:
-        """Every run id in the store, sorted (that is, by start time)."""
+        """Every run id in the store, sorted (that is, by start time).
+
+        On object storage the runs' event objects are listed at the same time,
+        in a few requests rather than one per run.
+        """
+        prefetch = getattr(self.storage, "prefetch_event_listings", None)
+        if prefetch is not None:
+            prefetch(RUNS)
         return [name for name in self.storage.list_dir(RUNS) if _RUN_ID.match(name)]
 
 

@@ -31,8 +31,8 @@ import weakref
 from collections import deque
 from typing import Any
 
-from . import events
-from .storage import AppendHandle, LocalStorage
+from . import env, events
+from .storage import Handle, Storage
 
 FLUSH_INTERVAL = 0.5  # seconds; the contract is "at least every second"
 LARGE_BUFFER = 50_000  # queued events that wake the flusher early
@@ -46,14 +46,18 @@ class WriteWarning(UserWarning):
 class EventFile:
     """The append-only events file of this process for one folder of the store."""
 
-    def __init__(self, storage: LocalStorage, folder: str, writer_id: str) -> None:
+    def __init__(self, storage: Storage, folder: str, writer_id: str) -> None:
         self.storage = storage
         self.folder = folder
         self.writer_id = writer_id
         self.rel = f"{folder}/events-{writer_id}.jsonl"
         self.queue: deque[Any] = deque()
         self._pending = b""  # encoded bytes not yet written (after an error)
-        self._handle: AppendHandle | None = None
+        self._handle: Handle | None = None
+        # object storage: upload a segment every ``_interval`` seconds or ``_max_bytes``
+        self._interval = storage.flush_seconds
+        self._max_bytes = storage.segment_bytes or 0
+        self._last_write = time.monotonic()
         self._lock = threading.Lock()
         self._failed = False
         self._header = b""  # the open line (and run.start/resume) written first
@@ -69,12 +73,16 @@ class EventFile:
         if len(queue) > LARGE_BUFFER:
             wake_flusher()
 
-    def flush(self) -> bool:
-        """Append everything queued; True when nothing is left unwritten."""
-        with _Critical(), self._lock:
-            return self._flush_locked()
+    def flush(self, timed: bool = False) -> bool:
+        """Append everything queued; True when nothing is left unwritten.
 
-    def _flush_locked(self) -> bool:
+        ``timed`` (the background timer): on object storage the encoded events
+        wait for the flush interval or a full segment before they are uploaded.
+        """
+        with _Critical(), self._lock:
+            return self._flush_locked(timed)
+
+    def _flush_locked(self, timed: bool = False) -> bool:
         queue = self.queue
         n = len(queue)
         if n == 0 and not self._pending:
@@ -107,6 +115,11 @@ class EventFile:
             parts.insert(0, opening)
         parts += encoded
         data = b"".join(parts)
+        if (timed and self._interval is not None and len(data) < self._max_bytes
+                and time.monotonic() - self._last_write < self._interval):
+            self._pending = data  # staged: uploaded as one segment when due
+            return True
+        self._last_write = time.monotonic()
         written = 0
         try:
             written = self._handle.write(data)
@@ -278,21 +291,21 @@ def wake_flusher() -> None:
     _wake_event.set()
 
 
-def flush_all() -> None:
+def flush_all(timed: bool = False) -> None:
     """Flush every events file of this process that has something to write."""
     with _registry_lock:
         files = list(_files)
     for file in files:
         if file.queue or file._pending:
-            file.flush()
+            file.flush(timed)
 
 
 def _loop() -> None:
     while True:
-        _wake_event.wait(FLUSH_INTERVAL)
+        _wake_event.wait(env.flush_seconds(FLUSH_INTERVAL))
         _wake_event.clear()
         try:
-            flush_all()
+            flush_all(timed=True)
         except Exception as exc:  # pragma: no cover - never let the thread die
             warnings.warn(f"trackreport flush failed: {exc!r}", WriteWarning, stacklevel=1)
 

@@ -139,6 +139,8 @@ def experiment_times() -> dict[str, float]:
 
 # runs ----------------------------------------------------------------------------------
 def _uri(path: Path) -> str:
+    if "://" in str(path):  # a store on object storage: its URL as it is
+        return str(path)
     return Path(path).resolve().as_uri()
 
 

@@ -113,7 +113,8 @@ def _local_path(text: str) -> str:
 
 def get_tracking_uri() -> str:
     """The store in use, as a ``file:`` URI."""
-    return Path(fluent.get_store().root).resolve().as_uri()
+    root = fluent.get_store().root
+    return str(root) if "://" in str(root) else Path(root).resolve().as_uri()
 
 
 set_registry_uri = set_tracking_uri

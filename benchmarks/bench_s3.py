@@ -1,0 +1,144 @@
+"""A store on S3 (a moto server on 127.0.0.1) against the same store on local disk.
+
+    python benchmarks/bench_s3.py            # 200 runs x 3 metrics x 300 steps
+    python benchmarks/bench_s3.py --runs 50  # quicker
+
+What it does:
+
+1. Writes a store on local disk with the library (``--runs`` runs, each a
+   child-free loop of log_metric calls) and copies its objects to a fresh
+   bucket on a moto S3 server started as its own process (so the server does
+   not share this process's GIL with the build).
+2. Builds the site from local disk (clean build), then from S3 twice (clean
+   builds): with a cold reader cache (every object fetched) and with a warm
+   one (``$TRACKREPORT_CACHE``: listings only). Prints the times and the
+   warm-S3 / local ratio (target: at most 2x).
+3. Logs one more run to the S3 store through the library (segments, then one
+   compacted object at close) and builds again: counts the objects fetched
+   (target: only that run's objects) and the listings sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the moto server did not start")
+
+
+def _log_runs(store: str, runs: int, steps: int, first: int = 0) -> None:
+    import trackreport as tr
+
+    tr.set_store(store)
+    tr.set_experiment("bench-s3", primary_metric="val_acc", goal="max")
+    for r in range(first, first + runs):
+        with tr.start_run(name=f"run-{r}"):
+            tr.log_params({"lr": 0.01 * (r + 1), "depth": r % 7})
+            for step in range(steps):
+                tr.log_metrics({"val_acc": step / steps, "loss": 1 / (step + 1),
+                                "lr": 0.01}, step=step)
+
+
+def _upload(local: Path, bucket: str, endpoint: str) -> int:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint)
+    count = 0
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            client.upload_file(str(path), bucket, f"store/{path.relative_to(local).as_posix()}")
+            count += 1
+    return count
+
+
+def _build(store: object, out: Path) -> float:
+    from trackreport.site.build import build_site
+
+    start = time.perf_counter()
+    build_site(store, out, clean=True)  # type: ignore[arg-type]
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=300)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-s3-"))
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106
+                      AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint,
+                      TRACKREPORT_CAPTURE="0", TRACKREPORT_CACHE=str(work / "cache"))
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                               "-p", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-s3")
+        local = work / "local"
+        t0 = time.perf_counter()
+        _log_runs(str(local), args.runs, args.steps)
+        objects = _upload(local, "bench-s3", endpoint)
+        print(f"store: {args.runs} runs x 3 metrics x {args.steps} steps, {objects} objects "
+              f"({time.perf_counter() - t0:.1f} s to make)")
+
+        from trackreport.objectstore import ObjectStorage
+        from trackreport.store import Store
+
+        url = "s3://bench-s3/store"
+        _build(Store(local), work / "warm-up")  # imports, the chart bundle: not timed
+        t_local = _build(Store(local), work / "site-local")
+        cold = Store(url)
+        t_cold = _build(cold, work / "site-s3")
+        warm = Store(url)
+        t_warm = _build(warm, work / "site-s3")
+        assert isinstance(cold.storage, ObjectStorage) and isinstance(warm.storage, ObjectStorage)
+        print(f"build, local disk:          {t_local:6.2f} s")
+        print(f"build, S3, cold cache:      {t_cold:6.2f} s  ({cold.storage.fetched} objects "
+              f"fetched, {cold.storage.requests} requests)")
+        print(f"build, S3, warm cache:      {t_warm:6.2f} s  ({warm.storage.fetched} objects "
+              f"fetched, {warm.storage.requests} requests)")
+        print(f"warm S3 / local:            {t_warm / t_local:6.2f}x  (target <= 2x)")
+
+        env = {**os.environ, "TRACKREPORT_FLUSH_SECONDS": "0.2"}
+        code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                f"import bench_s3; bench_s3._log_runs({url!r}, 1, {args.steps}, "
+                f"first={args.runs})")
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+        again = Store(url)
+        t_again = _build(again, work / "site-s3")
+        assert isinstance(again.storage, ObjectStorage)
+        new_objects = len(again.storage.list_event_files(again.run_dir(again.run_ids()[-1])))
+        print(f"build after one new run:    {t_again:6.2f} s  ({again.storage.fetched} objects "
+              f"fetched; the new run has {new_objects}; {again.storage.requests} requests)")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""A store on S3 (moto's real HTTP endpoint): writing, reading, errors, one line each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import trackreport as tr
+from proc_helpers import child_env
+from s3_helpers import list_objects
+from trackreport.objectstore import ObjectStorage
+from trackreport.store import Store
+from trackreport.writer import EventFile, WriteWarning
+
+
+def test_import_and_local_logging_never_import_fsspec(tmp_path: Path) -> None:
+    code = ("import sys, trackreport as tr\n"
+            f"tr.set_store({str(tmp_path / 'st')!r})\n"
+            "with tr.start_run():\n    tr.log_metric('m', 1.0)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('fsspec', 's3fs', 'botocore', 'aiobotocore')))")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_run_on_s3_rolls_segments_and_leaves_one_object(s3_store: str) -> None:
+    with tr.start_run(name="s3-run") as run:
+        tr.log_params({"lr": 0.1})
+        tr.log_metric("loss", 1.0, step=0)
+        run.flush()
+        tr.log_metric("loss", 0.5, step=1)
+        run.flush()
+        segs = [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/events-")]
+        # start_run uploads the first segment (the run is visible at once), each flush one more
+        assert [k[-12:] for k in segs] == ["000001.jsonl", "000002.jsonl", "000003.jsonl"]
+        tr.log_metric("loss", 0.25, step=2)
+    keys = [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/")]
+    assert len(keys) == 1 and keys[0].endswith(".c1-4.jsonl"), keys
+    got = tr.get_run(run.id)
+    assert got.status == "FINISHED" and got.params == {"lr": 0.1}
+    assert got.metrics["loss"].steps == [0, 1, 2]
+    assert got.metrics["loss"].values == [1.0, 0.5, 0.25]
+    assert "trackreport-store.json" in list_objects(s3_store)
+
+
+def test_empty_flushes_upload_nothing(s3_store: str) -> None:
+    with tr.start_run() as run:
+        tr.log_metric("m", 1.0)
+        run.flush()
+        before = list_objects(s3_store)
+        time.sleep(0.6)  # three timer ticks with nothing logged
+        run.flush()
+        assert list_objects(s3_store) == before
+
+
+def test_timer_uploads_after_the_flush_interval(s3_store: str) -> None:
+    with tr.start_run() as run:
+        tr.log_metric("m", 1.0)
+        deadline = time.monotonic() + 10
+        while not [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/")]:
+            assert time.monotonic() < deadline, "the timer never uploaded a segment"
+            time.sleep(0.05)
+
+
+def test_a_colliding_writer_id_is_refused(s3_store: str) -> None:
+    store = Store(s3_store)
+    store.ensure()
+    first = EventFile(store.storage, "runs/r1", "1-abc")
+    first.add({"type": "tags", "time": 1.0, "tags": {"who": "first"}})
+    assert first.flush()
+    other = Store(s3_store)  # another process's view: its own file system object
+    second = EventFile(other.storage, "runs/r1", "1-abc")
+    second.add({"type": "tags", "time": 2.0, "tags": {"who": "second"}})
+    with pytest.warns(WriteWarning, match="another writer uses the id '1-abc'"):
+        assert not second.flush()
+    data = store.storage.read_bytes("runs/r1/events-1-abc-000001.jsonl")
+    assert b"first" in data and b"second" not in data
+    assert [k for k in list_objects(s3_store) if k.startswith("runs/r1/")] == [
+        "runs/r1/events-1-abc-000001.jsonl"]
+    first.close()
+    second.queue.clear()
+    second._pending = b""
+
+
+def test_conditional_create_errors_of_other_servers_are_recognised() -> None:
+    from trackreport.objectstore import _exists_error
+
+    assert _exists_error(FileExistsError("x"))
+    assert _exists_error(OSError(16, "An error occurred (ConditionalRequestConflict) ... 409"))
+    assert _exists_error(OSError(22, "At least one of the pre-conditions you specified did not "
+                                     "hold (PreconditionFailed, 412)"))
+    assert not _exists_error(OSError(5, "Internal error"))
+
+
+def test_a_missing_bucket_is_one_line_naming_it(moto_endpoint: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trackreport", "runs", "--store", "s3://no-such-bucket/p"],
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "bucket 'no-such-bucket' does not exist" in result.stderr
+
+
+def test_reader_cache_fetches_only_new_objects(s3_store: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackreport.reader import iter_runs
+
+    with tr.start_run(name="one"):
+        tr.log_metric("m", 1.0)
+    monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "empty-cache"))
+    cold = Store(s3_store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [r.name for r in iter_runs(cold)] == ["one"]
+    assert isinstance(cold.storage, ObjectStorage)
+    assert cold.storage.requests == 3  # list runs/ (and every events object below), fetch
+    warm = Store(s3_store)  # a new reader: listings only, the object comes from the cache
+    assert [r.name for r in iter_runs(warm)] == ["one"]
+    assert warm.storage.requests == 2
+    with tr.start_run(name="two"):
+        tr.log_metric("m", 2.0)
+    again = Store(s3_store)
+    assert [r.name for r in iter_runs(again)] == ["one", "two"]
+    assert again.storage.requests == 2 + 1  # the same listings, one fetch
+
+
+def test_artifacts_models_and_registry_on_s3(s3_store: str, tmp_path: Path) -> None:
+    from trackreport.site.build import build_site
+
+    (tmp_path / "notes.txt").write_text("hello from a file")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.csv").write_text("x,y\n1,2\n")
+    with tr.start_run(name="with-files") as run:
+        tr.log_artifact(str(tmp_path / "notes.txt"), artifact_path="docs")
+        tr.log_artifacts(str(tmp_path / "out"), artifact_path="tables")
+        tr.log_text("# summary\n", "summary.md")
+        tr.log_dict({"k": 1}, "config.json")
+        tr.log_model({"weights": [1, 2, 3]}, "model")
+        tr.log_image(np.full((4, 4, 3), 200, dtype=np.uint8), key="samples", step=0)
+    keys = list_objects(s3_store)
+    assert any(k.startswith(f"runs/{run.id}/artifacts/") and k.endswith(".png") for k in keys)
+    for rel in ("docs/notes.txt", "tables/a.csv", "summary.md", "config.json",
+                "model/model.json"):
+        assert f"runs/{run.id}/artifacts/{rel}" in keys
+    got = tr.get_run(run.id)
+    assert {a.path for a in got.artifacts} >= {"docs/notes.txt", "tables/a.csv", "summary.md"}
+    assert tr.load_model(f"runs:/{run.id}/model") == {"weights": [1, 2, 3]}
+    version = tr.register_model(f"runs:/{run.id}/model", "net")
+    again = tr.register_model(f"runs:/{run.id}/model", "net")
+    assert (version.version, again.version) == (1, 2)
+    tr.set_model_alias("net", "prod", 1)
+    assert tr.load_model("models:/net@prod") == {"weights": [1, 2, 3]}
+    assert not any(p.name.startswith("s3:") for p in Path.cwd().iterdir())
+    site = tmp_path / "site"
+    build_site(Store(s3_store), site)
+    page = (site / "runs" / run.id / "index.html").read_text()
+    assert "notes.txt" in page and "summary.md" in page
+    copied = [p.read_bytes() for p in (site / "runs" / run.id).rglob("notes.txt*")]
+    assert copied == [b"hello from a file"]
+    assert (site / "models").is_dir()
+
+
+def test_flush_seconds_sets_the_local_interval_too(tmp_path: Path) -> None:
+    from proc_helpers import Child, script
+
+    body = """
+    with tr.start_run() as run:
+        print(run.id, flush=True)
+        tr.log_metric("m", 1.0)
+        time.sleep(60)
+    """
+    for seconds, expect in (("30", False), ("0.1", True)):
+        store = tmp_path / f"st-{seconds}"  # (only the child's environment: this process's
+        # flusher would otherwise wait out the 30 s set here)
+        child = Child([sys.executable, "-u", "-c", script(body), str(store)],
+                      child_env(TRACKREPORT_FLUSH_SECONDS=seconds))
+        try:
+            run_id = child.read_line()
+            time.sleep(1.5)  # the timer flushes within 0.1 s, or not for 30 s
+            text = b"".join(p.read_bytes() for p in (store / "runs" / run_id).glob("events-*"))
+        finally:
+            child.kill()
+        assert (b'"m"' in text) is expect, (seconds, text)
+
+
+def test_url_stores_are_refused_where_a_folder_is_needed(tmp_path: Path) -> None:
+    for command in (["serve"], ["import", "mlflow", "x"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "trackreport", *command, "--store", "s3://some-bucket/p"],
+            cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1
+        assert "needs a local store folder" in result.stderr
+        assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flushes", [0, 2])
+def test_a_late_value_after_the_run_ended_makes_a_wider_object(s3_store: str,
+                                                               flushes: int) -> None:
+    from trackreport.writer import flush_all
+
+    with tr.start_run() as run:
+        for i in range(flushes):
+            tr.log_metric("m", float(i), step=i)
+            run.flush()
+    run.log_metric("test_acc", 0.91)  # a final evaluation through the kept handle
+    flush_all()
+    keys = [k for k in list_objects(s3_store) if k.startswith(f"runs/{run.id}/")]
+    assert len(keys) == 1 and keys[0].endswith(f".c1-{flushes + 3}.jsonl"), keys  # start, flushes, end, late
+    got = tr.get_run(run.id)
+    assert got.metrics["test_acc"].values == [0.91] and got.status == "FINISHED"
+    assert len(got.metrics.get("m").steps if flushes else []) == flushes
