@@ -456,8 +456,12 @@ def work(i):
 if __name__ == "__main__":
     ctx = mp.get_context("fork")
     with tr.start_run(name="imgs") as run:
-        with ctx.Pool(3) as pool:
-            pool.map(work, range(3), chunksize=1)
+        # one process per image (a Pool may hand one worker two tasks: its step 1)
+        procs = [ctx.Process(target=work, args=(i,)) for i in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
     print(json.dumps({"rid": run.id}))
 """
 
