@@ -216,3 +216,16 @@ def test_a_late_value_after_the_run_ended_makes_a_wider_object(s3_store: str,
     got = tr.get_run(run.id)
     assert got.metrics["test_acc"].values == [0.91] and got.status == "FINISHED"
     assert len(got.metrics.get("m").steps if flushes else []) == flushes
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "inf", "nan"])
+def test_a_bad_flush_interval_is_one_line_at_start_run(tmp_path: Path, value: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackreport.errors import InvalidValueError
+
+    monkeypatch.setenv("TRACKREPORT_FLUSH_SECONDS", value)
+    tr.set_store(tmp_path / "store")
+    with pytest.raises(InvalidValueError, match="TRACKREPORT_FLUSH_SECONDS must be a number"):
+        tr.start_run()
+    assert tr.active_run() is None
+    assert not (tmp_path / "store" / "runs").exists()

@@ -25,15 +25,39 @@ TRACKREPORT_CACHE = "TRACKREPORT_CACHE"
 
 
 def flush_seconds(default: float) -> float:
-    """The writer's flush interval: ``$TRACKREPORT_FLUSH_SECONDS`` if set (> 0), else ``default``."""
+    """The writer's flush interval: ``$TRACKREPORT_FLUSH_SECONDS`` if set (> 0), else ``default``.
+
+    A bad value falls back to ``default`` here (the flusher thread must not
+    fail); ``check_flush_seconds`` refuses it at ``start_run``.
+    """
+    try:
+        return _flush_seconds() or default
+    except ValueError:
+        return default
+
+
+def check_flush_seconds() -> None:
+    """Raise ``InvalidValueError`` (one line) when ``$TRACKREPORT_FLUSH_SECONDS`` is not a number > 0."""
+    try:
+        _flush_seconds()
+    except ValueError as exc:
+        from .errors import InvalidValueError
+
+        raise InvalidValueError(str(exc)) from None
+
+
+def _flush_seconds() -> float | None:
     text = os.environ.get(TRACKREPORT_FLUSH_SECONDS, "").strip()
     if not text:
-        return default
+        return None
     try:
         value = float(text)
     except ValueError:
-        return default
-    return value if 0 < value < float("inf") else default
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{TRACKREPORT_FLUSH_SECONDS} must be a number of seconds above 0, "
+                         f"not {text[:40]!r}")
+    return value
 
 
 def cache_dir() -> str:

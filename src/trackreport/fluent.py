@@ -219,6 +219,7 @@ def start_run(run_id: str | None = None, name: str | None = None,
             _check_parent_run_id(parent_run_id)
         if run_id is not None:
             check_run_id(run_id)
+        env.check_flush_seconds()
         store = get_store()
         store.ensure()
         if run_id is not None:
