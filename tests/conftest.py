@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 import trackreport as tr
-from s3_helpers import moto_endpoint, s3_store  # noqa: F401 - fixtures for the object store tests
-from trackreport import fluent
+from s3_helpers import moto_endpoint, reset_fluent, s3_store  # noqa: F401 - fixtures for the object store tests
 
 
 @pytest.fixture
@@ -19,12 +18,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TRACKREPORT_CAPTURE", "0")
     tr.set_store(path)
     yield path
-    while fluent.active_run() is not None:
-        tr.end_run()
-    fluent._experiment = "Default"
-    fluent._experiment_settings.clear()
-    fluent._written_settings.clear()
-    fluent._store_path = None
+    reset_fluent()
 
 
 @pytest.fixture(scope="module")

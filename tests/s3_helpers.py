@@ -57,7 +57,6 @@ def make_bucket(endpoint: str) -> str:
 def s3_store(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``s3://<new bucket>/store``, set as the store in use; cache in tmp_path, 0.2 s flushes."""
     import trackreport as tr
-    from trackreport import fluent
 
     url = f"s3://{make_bucket(moto_endpoint)}/store"
     monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "cache"))
@@ -65,6 +64,14 @@ def s3_store(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TRACKREPORT_CAPTURE", "0")
     tr.set_store(url)
     yield url
+    reset_fluent()
+
+
+def reset_fluent() -> None:
+    """End what a test left running and forget its store and experiment settings."""
+    import trackreport as tr
+    from trackreport import fluent
+
     while fluent.active_run() is not None:
         tr.end_run()
     fluent._experiment = "Default"
