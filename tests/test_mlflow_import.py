@@ -223,3 +223,23 @@ def test_server_uri_without_mlflow_is_one_line_naming_the_way_out(tmp_path: Path
     assert "'http://127.0.0.1:9'" in lines[0] and "pip install mlflow" in lines[0]
     assert "sqlite:///" in lines[0] and "mlruns" in lines[0]
     assert not (tmp_path / "s").exists()  # nothing half-written
+
+
+def test_remote_artifact_uris_without_mlflow_are_skipped_and_said(tmp_path: Path) -> None:
+    source = Path(_source("file", tmp_path))
+    meta = next(p for p in sorted(source.glob("*/*/meta.yaml"))
+                if EXPECTED["file"]["runs"].get(p.parent.name, {}).get("artifacts"))
+    mid = meta.parent.name
+    meta.write_text("\n".join(
+        f"artifact_uri: s3://bucket/mlruns/{mid}/artifacts" if line.startswith("artifact_uri:")
+        else line for line in meta.read_text().splitlines()) + "\n")
+    assert "mlflow" not in sys.modules or "+trackreport" in str(
+        getattr(sys.modules["mlflow"], "__version__", "+trackreport"))
+    store = Store(tmp_path / "store")
+    report = import_mlflow(str(source), store)
+    reason = "runs with remote artifact URIs (not copied: install mlflow to fetch them)"
+    assert report.skipped[reason] == 1
+    runs = _by_mlflow_id(store)
+    assert not set(EXPECTED["file"]["runs"][mid]["artifacts"]) & {a.path for a in runs[mid].artifacts}
+    assert set(runs) == set(EXPECTED["file"]["runs"])  # everything else of every run is there
+    assert set(runs[mid].metrics) == set(EXPECTED["file"]["runs"][mid]["metrics"])

@@ -60,6 +60,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVER_ROOTS: dict[str, Path] = {}  # each server's folder (its SQLite database)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """An `mlflow server` on 127.0.0.1 with an SQLite backend and proxied artifacts."""
@@ -72,6 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
          "--artifacts-destination", str(root / "artifacts"), "--workers", "1"],
         cwd=root, env=_env(), stdout=log, stderr=subprocess.STDOUT)
     uri = f"http://127.0.0.1:{port}"
+    SERVER_ROOTS[uri] = root
     deadline = time.monotonic() + 180
     try:
         while True:
@@ -102,9 +106,11 @@ def _write(uri: str, folder: Path) -> dict[str, Any]:
     return json.loads((folder / "expected.json").read_text())["store"]
 
 
-def _import(source: str, store: Path, cwd: Path) -> str:
-    done = _mlflow("-m", "trackreport", "import", "mlflow", source, "--store", str(store),
-                   cwd=cwd)
+def _import(source: str, store: Path, cwd: Path, **env: str) -> str:
+    done = subprocess.run([MLFLOW_PYTHON, "-m", "trackreport", "import", "mlflow", source,
+                           "--store", str(store)], cwd=cwd, env=_env(**env),
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
@@ -179,6 +185,13 @@ def test_import_from_a_tracking_server_matches_the_file_store_import(
     assert list(model.predict([[0.0, 1.0], [1.0, 0.0]])) == [0, 1]
     again = _import(server, tmp_path / "from-server", tmp_path)
     assert again.startswith("imported: nothing new"), again
+    # the server's own database, read directly: its artifact URIs are remote
+    # (mlflow-artifacts:), fetched through the installed mlflow from the server
+    db = f"sqlite:///{SERVER_ROOTS[server] / 'mlflow.db'}"
+    out = _import(db, tmp_path / "from-db", tmp_path, MLFLOW_TRACKING_URI=server)
+    assert "remote artifact" not in out and "could not" not in out, out
+    direct = _snapshot(Store(tmp_path / "from-db"))
+    assert direct["runs"] == got["runs"]
 
 
 SHIM_SCRIPT = """

@@ -11,20 +11,18 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import TrackreportError
 from .mlflow_source import (
-    ArtifactsUnavailable,
     MlExperiment,
     MlLoggedModel,
     MlModelVersion,
     MlRegisteredModel,
     MlRun,
+    downloaded_artifact_folder,
     sql_float,
 )
 
@@ -166,29 +164,10 @@ class ClientStore:
             out.append(model)
         return out
 
-    @contextlib.contextmanager
-    def artifact_folder(self, uri: str) -> Iterator[Path]:
+    def artifact_folder(self, uri: str) -> contextlib.AbstractContextManager[Path]:
         """The files at artifact URI ``uri``, downloaded into a temporary folder.
 
         Raises:
             ArtifactsUnavailable: nothing there, or MLflow could not list or download it.
         """
-        try:
-            listed = self._mlflow.artifacts.list_artifacts(artifact_uri=uri,
-                                                           tracking_uri=self.uri)
-        except Exception:
-            raise ArtifactsUnavailable("artifacts MLflow could not list") from None
-        if not listed:
-            raise ArtifactsUnavailable("")  # nothing logged: nothing to report
-        tmp = Path(tempfile.mkdtemp(prefix="trackreport-mlflow-"))
-        try:
-            try:
-                got = Path(self._mlflow.artifacts.download_artifacts(
-                    artifact_uri=uri, dst_path=str(tmp), tracking_uri=self.uri))
-            except Exception:
-                raise ArtifactsUnavailable("artifacts MLflow could not download") from None
-            if not got.is_dir():
-                raise ArtifactsUnavailable("artifacts MLflow could not download")
-            yield got
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        return downloaded_artifact_folder(self._mlflow, uri, self.uri)

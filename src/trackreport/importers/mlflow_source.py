@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -126,18 +128,59 @@ _LOCAL_SCHEMES = ("", "file")
 
 
 @contextlib.contextmanager
+def downloaded_artifact_folder(mlflow: Any, uri: str,
+                               tracking_uri: str | None = None) -> Iterator[Path]:
+    """The files at artifact URI ``uri``, downloaded by ``mlflow`` into a temporary folder.
+
+    Raises:
+        ArtifactsUnavailable: nothing there, or MLflow could not list or download it.
+    """
+    try:
+        listed = mlflow.artifacts.list_artifacts(artifact_uri=uri, tracking_uri=tracking_uri)
+    except Exception:
+        raise ArtifactsUnavailable("artifacts MLflow could not list") from None
+    if not listed:
+        raise ArtifactsUnavailable("")  # nothing logged: nothing to report
+    tmp = Path(tempfile.mkdtemp(prefix="trackreport-mlflow-"))
+    try:
+        try:
+            got = Path(mlflow.artifacts.download_artifacts(
+                artifact_uri=uri, dst_path=str(tmp), tracking_uri=tracking_uri))
+        except Exception:
+            raise ArtifactsUnavailable("artifacts MLflow could not download") from None
+        if not got.is_dir():
+            raise ArtifactsUnavailable("artifacts MLflow could not download")
+        yield got
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def local_artifact_folder(location: Path, uri: str) -> Iterator[Path]:
     """The local folder of an artifact URI of a store at ``location``.
 
     An absolute path is tried relative to the store first (a store is often
     copied from another machine), then as written.
 
+    A remote URI (``s3://``, ``mlflow-artifacts:``) is downloaded through the
+    installed ``mlflow`` package, with its usual configuration
+    (``MLFLOW_TRACKING_URI``, cloud credentials).
+
     Raises:
-        ArtifactsUnavailable: a remote URI, or no such folder.
+        ArtifactsUnavailable: a remote URI without mlflow, or no such folder.
     """
     parsed = urllib.parse.urlparse(uri)
     if parsed.scheme not in _LOCAL_SCHEMES and not (len(parsed.scheme) == 1 and os.name == "nt"):
-        raise ArtifactsUnavailable("runs with remote artifact URIs (not copied)")
+        from .mlflow_client import MlflowClientMissing, real_mlflow
+
+        try:
+            mlflow = real_mlflow()
+        except MlflowClientMissing:
+            raise ArtifactsUnavailable("runs with remote artifact URIs (not copied: install "
+                                       "mlflow to fetch them)") from None
+        with downloaded_artifact_folder(mlflow, uri) as folder:
+            yield folder
+        return
     raw = Path(urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else uri)
     base = location if location.is_dir() else location.parent
     parts = raw.parts[1:] if raw.is_absolute() else raw.parts
