@@ -127,7 +127,7 @@ def test_reader_cache_fetches_only_new_objects(s3_store: str, tmp_path: Path,
     with tr.start_run(name="two"):
         tr.log_metric("m", 2.0)
     again = Store(s3_store)
-    assert [r.name for r in iter_runs(again)] == ["one", "two"]
+    assert sorted(r.name for r in iter_runs(again)) == ["one", "two"]  # ids of one second: any order
     assert again.storage.requests == 2 + 1  # the same listings, one fetch
 
 
