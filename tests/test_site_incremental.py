@@ -216,3 +216,92 @@ def test_bad_build_workers_setting_is_one_line(store: tuple[Path, dict[str, str]
     assert proc.stderr.strip().count("\n") == 0
     assert "TRACKREPORT_BUILD_WORKERS" in proc.stderr and "'many'" in proc.stderr
     assert not (tmp_path / "site").exists()
+
+
+# an incremental build writes only what changed into the previous site -------------------
+
+
+def test_unchanged_files_stay_in_place_and_foreign_ones_go(
+        store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    root, ids = store
+    out = tmp_path / "site"
+    build_site(root, out)
+    page = next((out / "runs").glob(f"{ids['parent']}*/index.html"))  # in alpha
+    before = os.stat(page)
+    (out / "stray.html").write_text("not ours")
+    (out / "runs" / "gone").mkdir()
+    (out / "runs" / "gone" / "index.html").write_text("old")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # a link where the build writes (the experiment folder it rewrites after a new run)
+    log(root, 'tr.set_experiment("beta", description="Described")')
+    beta = next((out / "experiments").glob("beta*"))
+    shutil.rmtree(beta)
+    beta.symlink_to(outside, target_is_directory=True)
+    build_site(root, out)
+    after = os.stat(page)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert not (out / "stray.html").exists() and not (out / "runs" / "gone").exists()
+    assert list(outside.iterdir()) == []  # nothing written through the link
+    assert not beta.is_symlink() and (beta / "index.html").is_file()
+    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
+                                         .index_path.parent)
+
+
+def test_a_failure_while_files_are_put_in_place_means_a_full_build_next(
+        store: tuple[Path, dict[str, str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackreport.errors import BuildError
+    from trackreport.site import output
+
+    root, ids = store
+    out = tmp_path / "site"
+    build_site(root, out)
+    log(root, f"""
+        with tr.start_run(run_id={ids['parent']!r}):
+            tr.log_metric("acc", 0.99, step=9)
+    """)
+    calls = []
+    real = os.replace
+
+    def failing(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", failing)
+    with pytest.raises(BuildError, match="No space left on device; the next build rebuilds"):
+        build_site(root, out)
+    monkeypatch.undo()
+    assert not (out / CACHE_DIR / "cache.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    read: list[str] = []
+    real_read = build_mod.read_run
+    monkeypatch.setattr(build_mod, "read_run",
+                        lambda s, rid: read.append(rid) or real_read(s, rid))
+    build_site(root, out)
+    assert len(read) == 3  # every run read again
+    monkeypatch.undo()
+    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
+                                         .index_path.parent)
+
+
+def test_a_site_replaced_during_the_build_is_left_alone(
+        store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    from trackreport.errors import BuildError
+
+    root, _ = store
+    out = tmp_path / "site"
+    build_site(root, out)
+    (out / "index.html").write_text("changed")  # the cache still fits: an incremental build
+    replaced = []
+
+    def another_build(done: int, total: int) -> None:
+        if not replaced:
+            replaced.append(build_site(root, out, clean=True))
+
+    with pytest.raises(BuildError, match="changed by another build during this one"):
+        build_site(root, out, progress=another_build)
+    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
+                                         .index_path.parent)

@@ -299,6 +299,40 @@ class LocalStorage:
                 out.append(path)
         return out
 
+    def event_file_identities(self, rel: str) -> dict[str, str]:
+        """``identity`` of each of ``list_event_files(rel)``, from one listing of the folder.
+
+        The folder is resolved once; a plain file in it cannot lead outside the
+        store, so only entries that are symbolic links take the path-by-path check.
+        """
+        try:
+            folder = self._resolve(rel)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except UnsafePathError:
+            _warn_outside(rel)
+            return {}
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        out: dict[str, str] = {}
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith("events-") and name.endswith(".jsonl")):
+                continue
+            path = f"{rel}/{name}" if rel else name
+            try:
+                if entry.is_symlink():
+                    out[path] = self.identity(path)
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except UnsafePathError:
+                _warn_outside(path)
+                continue
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                out[path] = f"{st.st_size}:{st.st_mtime_ns}"
+        return out
+
     def list_files(self, rel: str) -> list[str]:
         """Sorted relative paths of every regular file below folder ``rel`` (not following links)."""
         base = self._path(rel)

@@ -139,6 +139,20 @@ class Store:
         """The run's event files, sorted."""
         return self.storage.list_event_files(self.run_dir(run_id))
 
+    def run_file_identities(self, run_id: str) -> dict[str, str]:
+        """The identity (see ``Storage.identity``) of each of the run's event files."""
+        rel = self.run_dir(run_id)
+        fast = getattr(self.storage, "event_file_identities", None)
+        if fast is not None:
+            return fast(rel)
+        out = {}
+        for path in self.storage.list_event_files(rel):
+            try:
+                out[path] = self.storage.identity(path)
+            except (OSError, ValueError):
+                continue
+        return out
+
     def experiment_event_files(self) -> list[str]:
         """The event files of experiment settings, sorted."""
         return self.storage.list_event_files(EXPERIMENTS)

@@ -66,9 +66,16 @@ def _versions() -> dict[str, str]:
 def bundle_text() -> str:
     """The wrapped bundle, as written to ``assets/vendor/vega-bundle.js``.
 
-    Computed once per process (about 900 KB, a second to make) and the same
-    bytes every time for one installed vl-convert-python.
+    About 900 KB and seconds to make, the same bytes every time for one
+    installed vl-convert-python: made once per machine (``derived``), then read.
     """
+    from . import derived
+
+    key = [derived.package_version("vl-convert-python"), derived.source_digest(__file__)]
+    return derived.remembered("vega-bundle", key, _make_bundle)
+
+
+def _make_bundle() -> str:
     import vl_convert as vlc
 
     code = vlc.javascript_bundle(snippet=_SNIPPET)

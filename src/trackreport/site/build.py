@@ -156,8 +156,8 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
     st.check_format()
     resolved_theme = resolve_theme(theme)
     previous = Path(os.path.realpath(out))
-    with staged_output(st, Path(out)) as staging:
-        builder = _Builder(st, staging, resolved_theme, title or DEFAULT_TITLE, progress)
+    with staged_output(st, Path(out)) as writer:
+        builder = _Builder(st, writer, resolved_theme, title or DEFAULT_TITLE, progress)
         builder.build(None if clean else previous)
     index = Path(out) / "index.html"
     return BuildResult(experiments=builder.experiment_count, runs=len(builder.summaries),
@@ -168,16 +168,16 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
 
 
 class _Builder:
-    def __init__(self, store: Store, out: Path, theme: Any, title: str,
+    def __init__(self, store: Store, writer: SiteWriter, theme: Any, title: str,
                  progress: Callable[[int, int], None] | None) -> None:
         from .. import __version__
 
         self.store = store
-        self.out = out
+        self.out = writer.root
         self.theme = theme
         self.progress = progress
         self.env = make_environment(theme)
-        self.writer = SiteWriter(out)
+        self.writer = writer
         self.summaries: list[RunSummary] = []
         self.children: dict[str, list[RunSummary]] = {}
         self.pages = 0
@@ -230,8 +230,16 @@ class _Builder:
         self.registry = RegistryPages(
             self.store, ctx.base, self.render,
             lambda rid: f"runs/{run_slug(rid)}/index.html" if rid in known else None,
-            self.out)
-        count = worker_count(len(run_ids))
+            self.writer.holds)
+        if old.site is not None:  # only what changed is written; the rest stays in place
+            self.writer.on_top_of(old.site)
+        # Which runs are as the previous build saw them (same events files, same sizes).
+        files = {rid: self.store.run_file_identities(rid) for rid in run_ids}
+        fresh = {rid for rid in run_ids
+                 if rid in old.runs and old.runs[rid].files == files[rid]
+                 and old.runs[rid].summary is not None}
+        stale = [rid for rid in run_ids if rid not in fresh]
+        count = worker_count(len(stale))
         if count:  # made once here, not once per worker: forked workers inherit them
             from .charts import warm_up
 
@@ -239,16 +247,6 @@ class _Builder:
             get_template(self.env, "run.html")
         workers = Workers(self, count) if count else None
         try:
-            # Which runs are as the previous build saw them (same events files, same sizes).
-            listed = workers.map_async("_files_of", run_ids, chunksize=64).get() \
-                if workers is not None else None
-            if listed is None or any(isinstance(x, BaseException) for x in listed):
-                listed = [self._files_of(rid) for rid in run_ids]
-            files = dict(zip(run_ids, listed, strict=True))
-            fresh = {rid for rid in run_ids
-                     if rid in old.runs and old.runs[rid].files == files[rid]
-                     and old.runs[rid].summary is not None}
-            stale = [rid for rid in run_ids if rid not in fresh]
             self._build_runs(old, new, key, run_ids, files, fresh, stale, workers)
         finally:
             if workers is not None:
@@ -265,10 +263,6 @@ class _Builder:
                 write_assets = None
             if write_assets is not None:
                 write_assets(self.out / "assets")
-
-    def _files_of(self, run_id: str) -> dict[str, str]:
-        """The identity of each of the run's events files."""
-        return self._identities(self.store.run_event_files(run_id))
 
     def _scan(self, run_id: str) -> tuple[float | None, list[str]]:
         """The last event time of a run's files and the parent ids its first lines name."""

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from .output import CACHE_DIR
 from .summaries import MetricStats, RunSummary
 
-CACHE_DIR = ".trackreport-cache"
 FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent.parent
 

@@ -317,6 +317,13 @@ _DOMAIN = "\x00trackreport:domain"
 
 @functools.lru_cache(maxsize=1)
 def _metric_skeleton() -> str:
+    from . import derived
+
+    key = [derived.package_version("altair"), derived.source_digest(__file__)]
+    return derived.remembered("metric-chart", key, _make_metric_skeleton)
+
+
+def _make_metric_skeleton() -> str:
     import altair as alt
 
     legend = alt.selection_point(name=LEGEND_PARAM, fields=["run"], bind="legend")
@@ -530,6 +537,13 @@ def bar_chart(
 
 @functools.lru_cache(maxsize=1)
 def _bar_skeleton() -> str:
+    from . import derived
+
+    key = [derived.package_version("altair"), derived.source_digest(__file__)]
+    return derived.remembered("bar-chart", key, _make_bar_skeleton)
+
+
+def _make_bar_skeleton() -> str:
     import altair as alt
 
     hover = alt.selection_point(

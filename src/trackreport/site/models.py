@@ -113,12 +113,13 @@ class RegistryPages:
 
     def __init__(self, store: Store, base: Callable[..., dict[str, Any]],
                  render: Callable[[Any], None], run_page_of: Callable[[str], str | None],
-                 site_root: Any) -> None:
+                 site_has: Callable[[str], bool]) -> None:
         self.store = store
         self.base = base
         self.render = render
         self.run_page_of = run_page_of
-        self.site_root = site_root
+        self.site_has = site_has
+        """Whether the site being built holds a file (site path)."""
         self.models = read_registry(store)
         self.slug = SlugRegistry(slugify)
         for name in sorted(self.models):
@@ -311,7 +312,7 @@ class RegistryPages:
         if run_page is not None and isinstance(size, int) and size <= COPY_LIMIT:
             site_path, _, _ = site_path_of(posixpath.dirname(run_page), artifact,
                                            "application/octet-stream")
-            if (self.site_root / site_path).is_file():
+            if self.site_has(site_path):
                 url = relative(site_path, page)
         return ModelFile(name=name, size=fmt.size(size) if isinstance(size, int) else "",
                          url=url)

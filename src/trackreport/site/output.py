@@ -1,9 +1,17 @@
-"""The output folder of a build: checked first, built beside, swapped in at the end.
+"""The output folder of a build: checked first, built beside, put in place at the end.
 
 A build writes into a new hidden folder next to ``--out`` (same file system,
-so the final step is a rename). Only when the whole site is written does it
+so the final steps are renames). Only when the whole site is written does it
 replace the previous site; a build that fails, or is interrupted, leaves the
 previous site as it was and removes its own folder.
+
+A first (or clean) build writes every file there and swaps the folder in. An
+incremental build writes there only what changed and names the previous
+site's files it keeps; at the end the new files are renamed over the old ones
+one by one and whatever the new site does not hold is deleted, so the folders
+of unchanged runs are never copied. The build cache is removed before that and
+written back last: should the process die in between, the next build is a full
+one.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +27,15 @@ from pathlib import Path
 from ..errors import BuildError
 from ..store import Store
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: builds into one folder are not serialized
+    fcntl = None  # type: ignore[assignment]
+
 SITE_MARKER = ".trackreport-site"
 """A file every built site holds: a folder with it may be replaced by a new build."""
+CACHE_DIR = ".trackreport-cache"
+"""The build cache inside a site (not part of the site; see ``cache``)."""
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -71,12 +87,14 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
-def staged_output(store: Store, out: Path) -> Iterator[Path]:
-    """Yield an empty folder to build into; on success it becomes ``out``.
+def staged_output(store: Store, out: Path) -> Iterator[SiteWriter]:
+    """Yield a writer into an empty folder; on success its site becomes ``out``.
 
     The folder is made beside ``out`` (``.<name>.building-<random>``). On a
     normal exit the previous site at ``out`` (if any) is moved aside, the new
-    one renamed into place and the old one deleted. On any exception the new
+    one renamed into place and the old one deleted; or, when the writer was
+    put ``on_top_of`` the previous site, the written files are moved into it
+    and the files it does not keep are deleted. On any exception the new
     folder is deleted and ``out`` is left untouched.
 
     Raises:
@@ -92,12 +110,115 @@ def staged_output(store: Store, out: Path) -> Iterator[Path]:
         staging.mkdir()
     except OSError as exc:
         raise BuildError(f"cannot write the site to {str(out)!r}: {_reason(exc)}") from None
+    writer = SiteWriter(staging)
     try:
-        yield staging
-        _swap(staging, final, out, token)
+        yield writer
+        if writer.base is not None:
+            _commit(writer, final, out)
+        else:
+            _swap(staging, final, out, token)
     except BaseException:
         _remove(staging)
         raise
+
+
+def _locked(folder: Path) -> int | None:
+    """An open descriptor of ``folder`` holding an exclusive lock (None: no such folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # one build at a time puts its files in place
+    return fd
+
+
+def stamp(site: Path) -> tuple[int, ...]:
+    """What changes when another build replaces ``site`` or rewrites its cache."""
+    try:
+        folder = os.stat(site)
+        cache = os.stat(site / CACHE_DIR / "cache.json")
+    except OSError:
+        return ()
+    return (folder.st_dev, folder.st_ino, cache.st_ino, cache.st_size, cache.st_mtime_ns)
+
+
+def _commit(writer: SiteWriter, final: Path, out: Path) -> None:
+    """Move the files written into the staging folder over the previous site; drop the rest."""
+    staging = writer.root
+    fd = _locked(final)
+    try:
+        if fd is None or stamp(final) != writer.base_stamp:
+            raise BuildError(f"the site at {str(out)!r} was changed by another build during "
+                             "this one; nothing was changed by this build, run it again")
+        written: list[tuple[str, str]] = []  # (site path, file in the staging folder)
+        for dirpath, dirnames, filenames in os.walk(staging):
+            dirnames.sort()
+            here = os.path.relpath(dirpath, staging).replace(os.sep, "/")
+            for name in sorted(filenames):
+                rel = name if here == "." else f"{here}/{name}"
+                written.append((rel, os.path.join(dirpath, name)))
+        keep = writer.kept | {rel for rel, _ in written}
+        try:
+            (final / CACHE_DIR / "cache.json").unlink()  # from here on the cache is wrong
+        except FileNotFoundError:
+            pass
+        _prune(final, keep)
+        folders: set[str] = set()
+        for rel, path in sorted(written, key=_cache_last):
+            parent = rel.rpartition("/")[0]
+            if parent and parent not in folders:
+                _plain_folders(final, parent)
+                folders.add(parent)
+            os.replace(path, final.joinpath(*rel.split("/")))
+    except OSError as exc:
+        raise BuildError(f"cannot update the site at {str(out)!r}: {_reason(exc)}; "
+                         "the next build rebuilds it whole") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+    _remove(staging)
+
+
+def _cache_last(item: tuple[str, str]) -> tuple[bool, bool]:
+    """Site files first, then the cache, its index (which names the other cache files) last."""
+    rel = item[0]
+    return rel.startswith(CACHE_DIR + "/"), rel == f"{CACHE_DIR}/cache.json"
+
+
+def _plain_folders(root: Path, rel: str) -> None:
+    """Make folder ``rel`` under ``root``, replacing links or files that stand in its way."""
+    path = root
+    for part in rel.split("/"):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            os.mkdir(path)
+            continue
+        if not stat.S_ISDIR(mode):  # a link (never written through) or a file
+            os.unlink(path)
+            os.mkdir(path)
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Delete what lies under ``root`` but is not in ``keep`` (site paths), never following links."""
+    needed = {"/".join(rel.split("/")[:i]) for rel in keep for i in range(1, rel.count("/") + 1)}
+    for dirpath, dirnames, filenames in os.walk(root, topdown=True):
+        here = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if here == "." else here + "/"
+        for name in list(dirnames):
+            rel = prefix + name
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path):
+                os.unlink(path)
+                dirnames.remove(name)
+            elif rel not in needed:
+                shutil.rmtree(path)
+                dirnames.remove(name)
+        for name in filenames:
+            if prefix + name not in keep:
+                os.unlink(os.path.join(dirpath, name))
 
 
 def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
@@ -108,6 +229,7 @@ def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
                          "trackreport site any more; the previous contents are left as they are")
     old = final.parent / f".{final.name}.old-{token}"
     moved = False
+    fd = _locked(final)
     try:
         if final.exists():
             os.rename(final, old)
@@ -117,6 +239,9 @@ def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
         if moved and not final.exists():
             os.rename(old, final)  # put the previous site back
         raise BuildError(f"cannot replace the site at {str(out)!r}: {_reason(exc)}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
     if moved:
         _remove(old)
 
@@ -128,6 +253,16 @@ class SiteWriter:
         self.root = root
         self._seen: dict[str, str] = {}
         self._folders: set[str] = set()  # folders made (or found) so far
+        self.base: Path | None = None
+        """The previous site, when this build only adds to it (see ``on_top_of``)."""
+        self.base_stamp: tuple[int, ...] = ()
+        self.kept: set[str] = set()
+        """Site paths of the previous site this build keeps as they are."""
+
+    def on_top_of(self, site: Path) -> None:
+        """Write only what changed: ``copy_tree`` from ``site`` keeps its files in place."""
+        self.base = site
+        self.base_stamp = stamp(site)
 
     def _folder(self, rel: str, path: str | Path) -> None:
         """Make the site folder ``rel`` (at ``path``) unless this writer made it already."""
@@ -157,6 +292,10 @@ class SiteWriter:
         self._folder("/".join(parts[:-1]), path.parent)
         with open(path, "xb") as fh:  # exclusive: never through an existing file or link
             fh.write(data)
+
+    def holds(self, rel: str) -> bool:
+        """Whether the site has file ``rel`` so far (written, adopted or kept)."""
+        return self._seen.get(rel.lower()) == rel
 
     def adopt(self, rels: list[str]) -> None:
         """Claim files that another process (a build worker) wrote under the root."""
@@ -192,6 +331,9 @@ class SiteWriter:
         root = str(self.root)
         for site_path, _ in found:
             self._claim(site_path)
+        if self.base is not None and Path(old_site) == self.base:
+            self.kept.update(site_path for site_path, _ in found)
+            return [site_path for site_path, _ in found]
         for site_path, path in found:
             target = os.path.join(root, site_path)
             self._folder(site_path.rpartition("/")[0], os.path.dirname(target))

@@ -92,6 +92,8 @@ def make_environment(theme: Theme):  # -> jinja2.Environment
     """The jinja2 Environment of a theme: autoescape on, undefined names fail the build."""
     import jinja2
 
+    from .derived import template_cache
+
     default_loader = jinja2.FileSystemLoader(str(theme.default_templates))
     user_dirs = [str(d) for d in theme.template_dirs if d != theme.default_templates]
     loaders: list[jinja2.BaseLoader] = []
@@ -106,6 +108,7 @@ def make_environment(theme: Theme):  # -> jinja2.Environment
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=template_cache(),
     )
     return env
 
