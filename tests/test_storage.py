@@ -105,3 +105,33 @@ def test_store_deleted_while_logging_is_recreated(tmp_path: Path) -> None:
     assert got.metrics["loss"].steps == list(range(100, 200))  # what was logged after it
     assert got.params == {"late": 1}
     assert [a.path for a in got.artifacts] == ["after.txt"]
+
+
+def test_event_file_identities_match_the_listing_and_never_leave_the_store(
+        tmp_path: Path) -> None:
+    from trackreport.storage import UnsafePathWarning
+
+    root = tmp_path / "store"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "events-x.jsonl").write_text("{}\n")
+    runs = root / "runs"
+    for name in ("plain", "inner-target"):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "events-a.jsonl").write_text("{}\n")
+        (runs / name / "notes.txt").write_text("not events")
+    (runs / "plain" / "events-b.jsonl").symlink_to(runs / "inner-target" / "events-a.jsonl")
+    (runs / "plain" / "events-c.jsonl").symlink_to(outside / "events-x.jsonl")
+    (runs / "linked-in").symlink_to(runs / "inner-target", target_is_directory=True)
+    (runs / "linked-out").symlink_to(outside, target_is_directory=True)
+    storage = LocalStorage(root)
+    rels = [f"runs/{n}" for n in ("plain", "inner-target", "linked-in", "linked-out", "gone")]
+    with pytest.warns(UnsafePathWarning):
+        fast = storage.event_file_identities(rels)
+    with pytest.warns(UnsafePathWarning):
+        slow = {rel: {p: storage.identity(p) for p in storage.list_event_files(rel)}
+                for rel in rels}
+    assert fast == slow
+    assert sorted(fast["runs/plain"]) == ["runs/plain/events-a.jsonl",
+                                         "runs/plain/events-b.jsonl"]
+    assert fast["runs/linked-in"] and fast["runs/linked-out"] == {} and fast["runs/gone"] == {}

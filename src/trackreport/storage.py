@@ -299,14 +299,30 @@ class LocalStorage:
                 out.append(path)
         return out
 
-    def event_file_identities(self, rel: str) -> dict[str, str]:
-        """``identity`` of each of ``list_event_files(rel)``, from one listing of the folder.
+    def event_file_identities(self, rels: list[str]) -> dict[str, dict[str, str]]:
+        """``identity`` of each of ``list_event_files(rel)``, for every folder in ``rels``.
 
-        The folder is resolved once; a plain file in it cannot lead outside the
-        store, so only entries that are symbolic links take the path-by-path check.
+        One listing per folder; the folders' parent is resolved once. A plain
+        file in a plain folder cannot lead outside the store, so only links take
+        the path-by-path check.
         """
+        parents: dict[str, Path | None] = {}
+        out: dict[str, dict[str, str]] = {}
+        for rel in rels:
+            parent, _, name = rel.rpartition("/")
+            if parent not in parents:
+                try:
+                    parents[parent] = self._resolve(parent)
+                except UnsafePathError:
+                    parents[parent] = None
+            base = parents[parent]
+            out[rel] = self._identities_in(rel, None if base is None else base / name)
+        return out
+
+    def _identities_in(self, rel: str, folder: Path | None) -> dict[str, str]:
         try:
-            folder = self._resolve(rel)
+            if folder is None or folder.is_symlink():
+                folder = self._resolve(rel)
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except UnsafePathError:
             _warn_outside(rel)

@@ -139,18 +139,21 @@ class Store:
         """The run's event files, sorted."""
         return self.storage.list_event_files(self.run_dir(run_id))
 
-    def run_file_identities(self, run_id: str) -> dict[str, str]:
-        """The identity (see ``Storage.identity``) of each of the run's event files."""
-        rel = self.run_dir(run_id)
+    def run_file_identities(self, run_ids: list[str]) -> dict[str, dict[str, str]]:
+        """For each run, the identity (``Storage.identity``) of each of its event files."""
+        rels = {run_id: self.run_dir(run_id) for run_id in run_ids}
         fast = getattr(self.storage, "event_file_identities", None)
         if fast is not None:
-            return fast(rel)
-        out = {}
-        for path in self.storage.list_event_files(rel):
-            try:
-                out[path] = self.storage.identity(path)
-            except (OSError, ValueError):
-                continue
+            found = fast(list(rels.values()))
+            return {run_id: found[rel] for run_id, rel in rels.items()}
+        out: dict[str, dict[str, str]] = {}
+        for run_id, rel in rels.items():
+            out[run_id] = {}
+            for path in self.storage.list_event_files(rel):
+                try:
+                    out[run_id][path] = self.storage.identity(path)
+                except (OSError, ValueError):
+                    continue
         return out
 
     def experiment_event_files(self) -> list[str]:

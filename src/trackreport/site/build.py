@@ -234,7 +234,7 @@ class _Builder:
         if old.site is not None:  # only what changed is written; the rest stays in place
             self.writer.on_top_of(old.site)
         # Which runs are as the previous build saw them (same events files, same sizes).
-        files = {rid: self.store.run_file_identities(rid) for rid in run_ids}
+        files = self.store.run_file_identities(run_ids)
         fresh = {rid for rid in run_ids
                  if rid in old.runs and old.runs[rid].files == files[rid]
                  and old.runs[rid].summary is not None}

@@ -682,8 +682,6 @@ def parallel_coordinates(
         A Vega-Lite spec, or None when fewer than 2 runs have the metric or
         no param varies.
     """
-    import altair as alt
-
     runs = [r for r in rows if _numeric_like(r.get(metric))]
     if len(runs) < 2:
         return None
@@ -736,52 +734,10 @@ def parallel_coordinates(
     ]
     axis_order = [axis.name for axis in axes]
 
-    tooltip = [
-        alt.Tooltip("run:N", title="Run"),
-        alt.Tooltip("axis:N", title="Axis"),
-        alt.Tooltip("shown:N", title="Value"),
-        alt.Tooltip("metric:Q", title=metric_name, format=".4~g"),
-    ]
-    x = alt.X(
-        "axis:N",
-        sort=axis_order,
-        title=None,
-        scale=alt.Scale(padding=0.3),
-        axis=alt.Axis(
-            orient="top", labelAngle=0, labelLimit=140, domain=False, ticks=False, labelPadding=8
-        ),
-    )
-    y = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
-    color = alt.Color(
-        "metric:Q",
-        title=metric_name,
-        scale=alt.Scale(scheme="viridis", reverse=(goal == "min")),
-        legend=alt.Legend(type="gradient", gradientLength=160),
-    )
-    rules = alt.Chart().mark_rule(color="#9aa0a6", strokeWidth=1).encode(x=x)
-    lines = (
-        alt.Chart()
-        .mark_line(strokeWidth=1.5, opacity=0.75)
-        .encode(x=x, y=y, color=color, detail="index:N", tooltip=tooltip)
-    )
-    points = (
-        alt.Chart().mark_circle(size=24, opacity=0.9).encode(x=x, y=y, color=color, tooltip=tooltip)
-    )
-    ticks = (
-        alt.Chart()
-        .mark_text(align="left", dx=5, fontSize=10, color="#6b7280", limit=120)
-        .encode(x=x, y=y, text="shown:N")
-        .transform_filter("datum.norm === 0 || datum.norm === 1 || datum.kind === 'c'")
-        .transform_aggregate(groupby=["axis", "norm", "shown"], n="count()")
-    )
-    chart = alt.layer(rules, lines, points, ticks, data=alt.NamedData(name="rows")).properties(
-        width="container",
-        height=CHART_HEIGHT + 40,
-        description=f"Parallel coordinates: params and {metric_name}",
-    )
-    # Not validated against the Vega-Lite schema on every page (a second or more per
-    # build): the shape is fixed here, the tests validate it, the dict is the same.
-    spec = chart.to_dict(validate=False)
+    spec = _fill(json.loads(_parallel_skeleton(goal == "min")),
+                 {_KEY: metric_name,
+                  _DESCRIPTION: f"Parallel coordinates: params and {metric_name}"},
+                 axis_order)
     spec["transform"] = [
         {"window": [{"op": "count", "as": "index"}]},
         {"fold": ids, "as": ["axis_id", "raw"]},
@@ -808,6 +764,65 @@ def parallel_coordinates(
         },
     ]
     return _with_rows(spec, data_rows)
+
+
+@functools.lru_cache(maxsize=2)
+def _parallel_skeleton(reverse: bool) -> str:
+    from . import derived
+
+    key = [derived.package_version("altair"), derived.source_digest(__file__), reverse]
+    return derived.remembered("parallel-chart", key, lambda: _make_parallel_skeleton(reverse))
+
+
+def _make_parallel_skeleton(reverse: bool) -> str:
+    import altair as alt
+
+    tooltip = [
+        alt.Tooltip("run:N", title="Run"),
+        alt.Tooltip("axis:N", title="Axis"),
+        alt.Tooltip("shown:N", title="Value"),
+        alt.Tooltip("metric:Q", title=_KEY, format=".4~g"),
+    ]
+    x = alt.X(
+        "axis:N",
+        sort=[_DOMAIN],
+        title=None,
+        scale=alt.Scale(padding=0.3),
+        axis=alt.Axis(
+            orient="top", labelAngle=0, labelLimit=140, domain=False, ticks=False, labelPadding=8
+        ),
+    )
+    y = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
+    color = alt.Color(
+        "metric:Q",
+        title=_KEY,
+        scale=alt.Scale(scheme="viridis", reverse=reverse),
+        legend=alt.Legend(type="gradient", gradientLength=160),
+    )
+    rules = alt.Chart().mark_rule(color="#9aa0a6", strokeWidth=1).encode(x=x)
+    lines = (
+        alt.Chart()
+        .mark_line(strokeWidth=1.5, opacity=0.75)
+        .encode(x=x, y=y, color=color, detail="index:N", tooltip=tooltip)
+    )
+    points = (
+        alt.Chart().mark_circle(size=24, opacity=0.9).encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    ticks = (
+        alt.Chart()
+        .mark_text(align="left", dx=5, fontSize=10, color="#6b7280", limit=120)
+        .encode(x=x, y=y, text="shown:N")
+        .transform_filter("datum.norm === 0 || datum.norm === 1 || datum.kind === 'c'")
+        .transform_aggregate(groupby=["axis", "norm", "shown"], n="count()")
+    )
+    chart = alt.layer(rules, lines, points, ticks, data=alt.NamedData(name="rows")).properties(
+        width="container",
+        height=CHART_HEIGHT + 40,
+        description=_DESCRIPTION,
+    )
+    # Not validated against the Vega-Lite schema here (a second or more): the shape is
+    # fixed, the tests validate it.
+    return json.dumps(chart.to_dict(validate=False), sort_keys=True)
 
 
 # ---------------------------------------------------------------- logged specs

@@ -44,6 +44,50 @@ def _export(column: str, value: Any) -> Any:
     return value
 
 
+_TIMES = frozenset(("start_time", "end_time"))
+_TRIGGERS = frozenset("=+@\t\r-")
+
+
+def _csv_cell(column: str, value: Any) -> str:
+    """``formula_safe(_cell(_export(column, value)))``, with the common cases first."""
+    kind = type(value)
+    if value is None:
+        return ""
+    if column in _TIMES:
+        text = _cell(_export(column, value))
+    elif kind is str:
+        text = value
+    elif kind is int:
+        text = str(value)
+    elif kind is float and math.isfinite(value):
+        text = repr(value)
+    else:
+        text = _cell(_export(column, value))
+    return formula_safe(text) if text[:1] in _TRIGGERS else text
+
+
+def _json_value(column: str, value: Any) -> Any:
+    """``clean(_export(column, value))`` of ``runs_json``, with the common cases first."""
+    kind = type(value)
+    if column in _TIMES:
+        return _clean(_export(column, value))
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is float and math.isfinite(value):
+        return value
+    return _clean(_export(column, value))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return fmt.param(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
 def runs_csv(rows: list[dict[str, Any]]) -> str:
     """Runs as CSV with the columns of ``load_runs``; times ISO 8601 UTC, duration in seconds.
 
@@ -54,24 +98,14 @@ def runs_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([formula_safe(c) for c in columns])
     for row in rows:
-        writer.writerow([formula_safe(_cell(_export(c, row.get(c)))) for c in columns])
+        writer.writerow([_csv_cell(c, row.get(c)) for c in columns])
     return buffer.getvalue()
 
 
 def runs_json(rows: list[dict[str, Any]]) -> str:
     """Runs as a JSON array of objects (one per line), non-finite numbers as strings."""
     columns = _columns(rows)
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return fmt.param(value)
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
-
-    lines = [json.dumps({c: clean(_export(c, row.get(c))) for c in columns},
+    lines = [json.dumps({c: _json_value(c, row.get(c)) for c in columns},
                         ensure_ascii=False, allow_nan=False, default=str)
              for row in rows]
     text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
