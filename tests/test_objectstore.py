@@ -90,13 +90,13 @@ def test_a_colliding_writer_id_is_refused(s3_store: str) -> None:
 
 
 def test_conditional_create_errors_of_other_servers_are_recognised() -> None:
-    from trackreport.objectstore import _exists_error
+    from trackreport.createonly import exists_error
 
-    assert _exists_error(FileExistsError("x"))
-    assert _exists_error(OSError(16, "An error occurred (ConditionalRequestConflict) ... 409"))
-    assert _exists_error(OSError(22, "At least one of the pre-conditions you specified did not "
+    assert exists_error(FileExistsError("x"))
+    assert exists_error(OSError(16, "An error occurred (ConditionalRequestConflict) ... 409"))
+    assert exists_error(OSError(22, "At least one of the pre-conditions you specified did not "
                                      "hold (PreconditionFailed, 412)"))
-    assert not _exists_error(OSError(5, "Internal error"))
+    assert not exists_error(OSError(5, "Internal error"))
 
 
 def test_a_missing_bucket_is_one_line_naming_it(moto_endpoint: str, tmp_path: Path) -> None:
