@@ -229,3 +229,75 @@ def test_a_bad_flush_interval_is_one_line_at_start_run(tmp_path: Path, value: st
         tr.start_run()
     assert tr.active_run() is None
     assert not (tmp_path / "store" / "runs").exists()
+
+
+def test_a_lost_upload_response_is_recognised_as_our_own_object(s3_store: str) -> None:
+    """s3fs retries a create whose response was lost: the retry's 412 is not a collision."""
+    store = Store(s3_store)
+    store.ensure()
+    storage = store.storage
+    assert isinstance(storage, ObjectStorage)
+    rel = "runs/r1/events-7-abc-000001.jsonl"
+    assert storage.create_exclusive(rel, b'{"a":1}\n')
+    assert storage.create_exclusive(rel, b'{"a":1}\n')  # the same bytes again: ours
+    assert not storage.create_exclusive(rel, b'{"a":2}\n')  # other bytes: another writer's
+    assert not storage.create_exclusive(rel, b'{"a":1}\n\n')  # other size
+    assert storage.read_bytes(rel) == b'{"a":1}\n'
+
+    # through the writer: every upload is sent twice, as a retry after a lost response is
+    fs = storage.fs
+    sent = fs.pipe_file
+    calls = []
+
+    def twice(path: str, data: bytes, **kwargs: object) -> None:
+        calls.append(path)
+        sent(path, data, **kwargs)
+        sent(path, data, **kwargs)  # the retry: moto answers 412 PreconditionFailed
+
+    fs.pipe_file = twice
+    file = EventFile(storage, "runs/r2", "8-abc")
+    file.add({"type": "tags", "time": 1.0, "tags": {"who": "me"}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no WriteWarning: the segment counts as written
+        assert file.flush()
+        file.add({"type": "tags", "time": 2.0, "tags": {"who": "me again"}})
+        assert file.close()
+    fs.pipe_file = sent
+    assert len(calls) == 3  # two segments, then the compacted object
+    assert [k for k in list_objects(s3_store) if k.startswith("runs/r2/")] == [
+        "runs/r2/events-8-abc.c1-2.jsonl"]
+    data = storage.read_bytes("runs/r2/events-8-abc.c1-2.jsonl")
+    assert data.count(b'"me"') == 1 and data.count(b'"me again"') == 1
+
+
+def test_a_forked_child_leaves_no_unclosed_spool(moto_endpoint: str, tmp_path: Path) -> None:
+    from s3_helpers import make_bucket
+
+    url = f"s3://{make_bucket(moto_endpoint)}/store"
+    code = f"""
+import os, sys, trackreport as tr
+tr.set_store({url!r})
+with tr.start_run() as run:
+    tr.log_metric("m", 1.0, step=0)
+    run.flush()  # the parent's spool is open when it forks
+    pid = os.fork()
+    if pid == 0:
+        tr.log_metric("child", 1.0)
+        sys.exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    tr.log_metric("m", 2.0, step=1)
+print(run.id)
+"""
+    out = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code],
+                         env=child_env(TRACKREPORT_CACHE=str(tmp_path / "cache")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "ResourceWarning" not in out.stderr, out.stderr
+    run_id = out.stdout.split()[-1]
+    got = Store(url)
+    assert len([k for k in list_objects(url) if k.startswith(f"runs/{run_id}/events-")]) == 2
+    from trackreport.reader import read_run
+
+    run = read_run(got, run_id)
+    assert run.metrics["m"].values == [1.0, 2.0]  # the parent's spool survived the fork
+    assert run.metrics["child"].values == [1.0]

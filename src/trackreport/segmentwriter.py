@@ -58,7 +58,9 @@ class SegmentHandle:
         if not self._open:
             self._open = data[:data.find(b"\n") + 1]
         if self._spool is None:
-            self._spool = tempfile.TemporaryFile(prefix="trackreport-spool-")
+            # unbuffered: a forked child's copy holds no buffered bytes to flush into it
+            self._spool = tempfile.TemporaryFile(prefix="trackreport-spool-", buffering=0)
+            _spooling.add(self)
             if self.seq:  # a late write after close: the spool starts with what is compacted
                 self._spool.write(self._compacted())
         self.seq = seq
@@ -96,6 +98,23 @@ class SegmentHandle:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+        _spooling.discard(self)
 
     def reset(self) -> None:
         """Nothing to reset: every write is a new object."""
+
+
+# handles with an open spool (strong references: a forked child's writer forgets its
+# parent's handles before the hook below closes the child's copies of their spools)
+_spooling: set[SegmentHandle] = set()
+
+
+def _close_spools_in_child() -> None:
+    """A forked child never writes through its parent's handles (the writer forgets
+    them): close its copies of their spools (the parent's stay open)."""
+    for handle in list(_spooling):
+        handle._close_spool()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_spools_in_child)
