@@ -301,3 +301,31 @@ print(run.id)
     run = read_run(got, run_id)
     assert run.metrics["m"].values == [1.0, 2.0]  # the parent's spool survived the fork
     assert run.metrics["child"].values == [1.0]
+
+
+def test_tails_of_a_killed_writers_segments_are_fetched_in_one_batch(
+        s3_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build reads the tail of each segment in turn: one concurrent fetch, not one each."""
+    store = Store(s3_store)
+    store.ensure()
+    file = EventFile(store.storage, "runs/r1", "9-abc")
+    for i in range(12):  # twelve flushes and no close: the segments stay, as a killed writer's
+        file.add({"type": "tags", "time": float(i + 1), "tags": {"i": str(i)}})
+        assert file.flush()
+    monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "cold"))
+    reader = Store(s3_store)
+    storage = reader.storage
+    assert isinstance(storage, ObjectStorage)
+    rels = reader.storage.list_event_files("runs/r1")
+    assert len(rels) == 12
+    fs = storage.fs
+    calls: list[str] = []
+    cat, cat_file = fs.cat, fs.cat_file
+    monkeypatch.setattr(fs, "cat", lambda paths, **kw: calls.append("cat") or cat(paths, **kw))
+    monkeypatch.setattr(fs, "cat_file",
+                        lambda path, **kw: calls.append("cat_file") or cat_file(path, **kw))
+    tails = [storage.read_tail(rel, 200)[0] for rel in rels]
+    assert calls == ["cat"]  # the first tail fetched all twelve concurrently (and cached them)
+    assert [t.count(b'"i":"') for t in tails] == [1] * 12
+    assert b'"i":"11"' in tails[-1]
+    assert file.close()  # folds them (and closes the spool)

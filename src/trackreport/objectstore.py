@@ -32,6 +32,8 @@ DEFAULT_FLUSH_SECONDS = 10.0
 # A listing is reused this long at most (see ObjectStorage._ls): a reader then lags
 # other processes by no more than their writers' own flush interval.
 LISTING_SECONDS = 10.0
+# Objects fetched together (concurrently) when a reader asks for one of a folder's objects
+BATCH_BYTES = 32 << 20
 
 
 class UrlRoot(str):
@@ -76,6 +78,7 @@ class ObjectStorage:
         self._infos: dict[str, dict[str, Any]] = {}  # rel -> its last listing entry
         self._listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._prefetched: tuple[str, float, dict[str, list[dict[str, Any]]]] | None = None
+        self._visible: dict[str, list[str]] = {}  # folder -> its last list_event_files
         self.requests = 0  # reads and listings sent to the store (benchmarks count them)
         self.fetched = 0  # objects downloaded (not from the cache)
 
@@ -198,7 +201,9 @@ class ObjectStorage:
             if name.startswith("events-") and name.endswith(".jsonl"):
                 self._infos[path] = entry
                 names.append(name)
-        return [f"{rel}/{name}" if rel else name for name in segments.visible(names)]
+        found = [f"{rel}/{name}" if rel else name for name in segments.visible(names)]
+        self._visible[rel] = found
+        return found
 
     def list_files(self, rel: str) -> list[str]:
         """Sorted relative paths of every object below ``rel``."""
@@ -278,9 +283,41 @@ class ObjectStorage:
         return out
 
     def read_tail(self, rel: str, size: int) -> tuple[bytes, int]:
-        """The last ``size`` bytes of object ``rel`` and its whole length."""
-        data = self.read_bytes(rel)
+        """The last ``size`` bytes of object ``rel`` and its whole length.
+
+        A build asks for the tail of each of a run's objects in turn; the
+        uncached objects listed beside ``rel`` are fetched with it, concurrently
+        (up to BATCH_BYTES), into the cache, instead of one request at a time.
+        """
+        data = self._cached(rel)
+        if data is None:
+            batch = self._batch_from(rel)
+            if len(batch) > 1:
+                got = self.read_many(batch).get(rel)
+                data = got if isinstance(got, bytes) else None
+            if data is None:
+                data = self.read_bytes(rel)
         return data[-size:], len(data)
+
+    def _batch_from(self, rel: str) -> list[str]:
+        """``rel`` and the uncached immutable events objects listed after it in its
+        folder, up to BATCH_BYTES in all (only ``rel`` when the folder is not listed)."""
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        listed = self._visible.get(folder, [])
+        if rel not in listed:
+            return [rel]
+        batch: list[str] = []
+        total = 0
+        for other in listed[listed.index(rel):]:
+            size = int((self._infos.get(other) or {}).get("size") or 0)
+            if batch and total + size > BATCH_BYTES:
+                break
+            if other == rel or (segments.is_immutable(other.rsplit("/", 1)[-1])
+                                and self._cache_file(other) is not None
+                                and not self._cache_file(other).exists()):  # type: ignore[union-attr]
+                batch.append(other)
+                total += size
+        return batch
 
     # writing ---------------------------------------------------------------------------
     def open_append(self, rel: str) -> SegmentHandle:
