@@ -30,6 +30,17 @@ def test_import_and_local_logging_never_import_fsspec(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_object_store_modules_import_fsspec_only_when_a_store_is_opened() -> None:
+    modules = ["objectstore", "objectcache", "objectconnect", "createonly", "segmentwriter",
+               "compaction", "segments", "shutdown", "fetching"]
+    code = (f"import sys, importlib\nfor m in {modules!r}: importlib.import_module('trackreport.' + m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('fsspec', 's3fs', 'botocore', 'aiobotocore')))")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_a_run_on_s3_rolls_segments_and_leaves_one_object(s3_store: str) -> None:
     with tr.start_run(name="s3-run") as run:
         tr.log_params({"lr": 0.1})
