@@ -16,12 +16,19 @@ What it does:
 3. Logs one more run to the S3 store through the library (segments, then one
    compacted object at close) and builds again: counts the objects fetched
    (target: only that run's objects) and the listings sent.
+4. One hour of a 1 s-flush run (``--hour-flushes``, default 3,600; 0 skips
+   it): a child process logs ``--hour-steps`` steps of 4 metrics between
+   explicit flushes, each flush one segment, and is then killed (SIGKILL: no
+   compaction at close, the segments stay). Times a clean build of that store
+   with a cold and a warm reader cache, ``trackreport compact``, and the builds
+   after it; prints the objects, requests and fetches of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,10 +87,85 @@ def _build(store: object, out: Path) -> float:
     return time.perf_counter() - start
 
 
+_HOUR_WRITER = """
+import os, signal, sys, trackreport as tr
+tr.set_store(sys.argv[1])
+tr.set_experiment("bench-hour", primary_metric="val_acc", goal="max")
+flushes, steps = int(sys.argv[2]), int(sys.argv[3])
+run = tr.start_run(name="one-hour")
+tr.log_params({"lr": 0.01, "batch_size": 64})
+step = 0
+for _ in range(flushes):
+    for _ in range(steps):
+        tr.log_metrics({"loss": 1 / (step + 1), "val_acc": step / (flushes * steps),
+                        "lr": 0.01, "grad_norm": 1.0 + step % 7}, step=step)
+        step += 1
+    run.flush()  # one segment, as the timer uploads one a second at TRACKREPORT_FLUSH_SECONDS=1
+print(run.id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # a killed writer: no compaction at close
+"""
+
+
+def _counts(store: object) -> str:
+    storage = store.storage  # type: ignore[attr-defined]
+    return f"{storage.fetched} objects fetched, {storage.requests} requests"
+
+
+def _hour(args: argparse.Namespace, work: Path) -> None:
+    """Section 4: a run that flushed every second for an hour, before and after compaction."""
+    import boto3
+
+    from trackreport.store import Store
+
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-hour")
+    url = "s3://bench-hour/store"
+    env = {**os.environ, "TRACKREPORT_FLUSH_SECONDS": "3600"}  # only the explicit flushes
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _HOUR_WRITER, url, str(args.hour_flushes),
+                           str(args.hour_steps)], env=env, capture_output=True, text=True)
+    t_log = time.perf_counter() - t0
+    if proc.returncode != -signal.SIGKILL:
+        raise SystemExit(f"the writer failed: {proc.stderr}")
+    run_id = proc.stdout.split()[0]
+
+    def objects() -> int:
+        return len(Store(url).storage.list_files(Store.run_dir(run_id)))
+
+    print(f"\none hour of 1 s flushes: {args.hour_flushes} flushes x {args.hour_steps} steps "
+          f"x 4 metrics, writer killed; {objects()} objects in the run "
+          f"({t_log:.1f} s to log)")
+
+    def builds(label: str) -> None:
+        cache = work / f"cache-hour-{label}"
+        os.environ["TRACKREPORT_CACHE"] = str(cache)
+        for kind in ("cold", "warm"):
+            store = Store(url)
+            took = _build(store, work / "site-hour")
+            print(f"build {label} compaction, {kind} cache: {took:6.2f} s  ({_counts(store)})")
+
+    local = work / "hour-warm-up"
+    _log_runs(str(local), 1, 10)
+    _build(Store(local), work / "hour-warm-up-site")  # imports, the chart bundle: not timed
+    builds("before")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "trackreport", "compact", "--store", url],
+                         env=os.environ, capture_output=True, text=True, check=True)
+    t_compact = time.perf_counter() - t0
+    print(f"trackreport compact:               {t_compact:6.2f} s  ({out.stdout.strip()} "
+          f"{objects()} object(s) left in the run)")
+    builds("after")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=200,
+                        help="runs of sections 1-3 (0 skips them)")
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--hour-flushes", type=int, default=3600,
+                        help="flushes of the one-hour run of section 4 (0 skips it)")
+    parser.add_argument("--hour-steps", type=int, default=10,
+                        help="steps of 4 metrics logged between two flushes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-s3-"))
     port = _free_port()
@@ -96,48 +178,56 @@ def main() -> None:
                               stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
-        import boto3
-
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-s3")
-        local = work / "local"
-        t0 = time.perf_counter()
-        _log_runs(str(local), args.runs, args.steps)
-        objects = _upload(local, "bench-s3", endpoint)
-        print(f"store: {args.runs} runs x 3 metrics x {args.steps} steps, {objects} objects "
-              f"({time.perf_counter() - t0:.1f} s to make)")
-
-        from trackreport.objectstore import ObjectStorage
-        from trackreport.store import Store
-
-        url = "s3://bench-s3/store"
-        _build(Store(local), work / "warm-up")  # imports, the chart bundle: not timed
-        t_local = _build(Store(local), work / "site-local")
-        cold = Store(url)
-        t_cold = _build(cold, work / "site-s3")
-        warm = Store(url)
-        t_warm = _build(warm, work / "site-s3")
-        assert isinstance(cold.storage, ObjectStorage) and isinstance(warm.storage, ObjectStorage)
-        print(f"build, local disk:          {t_local:6.2f} s")
-        print(f"build, S3, cold cache:      {t_cold:6.2f} s  ({cold.storage.fetched} objects "
-              f"fetched, {cold.storage.requests} requests)")
-        print(f"build, S3, warm cache:      {t_warm:6.2f} s  ({warm.storage.fetched} objects "
-              f"fetched, {warm.storage.requests} requests)")
-        print(f"warm S3 / local:            {t_warm / t_local:6.2f}x  (target <= 2x)")
-
-        env = {**os.environ, "TRACKREPORT_FLUSH_SECONDS": "0.2"}
-        code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                f"import bench_s3; bench_s3._log_runs({url!r}, 1, {args.steps}, "
-                f"first={args.runs})")
-        subprocess.run([sys.executable, "-c", code], env=env, check=True)
-        again = Store(url)
-        t_again = _build(again, work / "site-s3")
-        assert isinstance(again.storage, ObjectStorage)
-        new_objects = len(again.storage.list_event_files(again.run_dir(again.run_ids()[-1])))
-        print(f"build after one new run:    {t_again:6.2f} s  ({again.storage.fetched} objects "
-              f"fetched; the new run has {new_objects}; {again.storage.requests} requests)")
+        if args.runs:
+            _sections_1_to_3(args, work, endpoint)
+        if args.hour_flushes:
+            _hour(args, work)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _sections_1_to_3(args: argparse.Namespace, work: Path, endpoint: str) -> None:
+    """A store of many runs: local disk against S3 with a cold and a warm cache."""
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-s3")
+    local = work / "local"
+    t0 = time.perf_counter()
+    _log_runs(str(local), args.runs, args.steps)
+    objects = _upload(local, "bench-s3", endpoint)
+    print(f"store: {args.runs} runs x 3 metrics x {args.steps} steps, {objects} objects "
+          f"({time.perf_counter() - t0:.1f} s to make)")
+
+    from trackreport.objectstore import ObjectStorage
+    from trackreport.store import Store
+
+    url = "s3://bench-s3/store"
+    _build(Store(local), work / "warm-up")  # imports, the chart bundle: not timed
+    t_local = _build(Store(local), work / "site-local")
+    cold = Store(url)
+    t_cold = _build(cold, work / "site-s3")
+    warm = Store(url)
+    t_warm = _build(warm, work / "site-s3")
+    assert isinstance(cold.storage, ObjectStorage) and isinstance(warm.storage, ObjectStorage)
+    print(f"build, local disk:          {t_local:6.2f} s")
+    print(f"build, S3, cold cache:      {t_cold:6.2f} s  ({cold.storage.fetched} objects "
+          f"fetched, {cold.storage.requests} requests)")
+    print(f"build, S3, warm cache:      {t_warm:6.2f} s  ({warm.storage.fetched} objects "
+          f"fetched, {warm.storage.requests} requests)")
+    print(f"warm S3 / local:            {t_warm / t_local:6.2f}x  (target <= 2x)")
+
+    env = {**os.environ, "TRACKREPORT_FLUSH_SECONDS": "0.2"}
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"import bench_s3; bench_s3._log_runs({url!r}, 1, {args.steps}, "
+            f"first={args.runs})")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    again = Store(url)
+    t_again = _build(again, work / "site-s3")
+    assert isinstance(again.storage, ObjectStorage)
+    new_objects = len(again.storage.list_event_files(again.run_dir(again.run_ids()[-1])))
+    print(f"build after one new run:    {t_again:6.2f} s  ({again.storage.fetched} objects "
+          f"fetched; the new run has {new_objects}; {again.storage.requests} requests)")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,17 @@ def test_import_and_local_logging_never_import_fsspec(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_object_store_modules_import_fsspec_only_when_a_store_is_opened() -> None:
+    modules = ["objectstore", "objectcache", "objectconnect", "createonly", "segmentwriter",
+               "compaction", "segments", "shutdown", "fetching"]
+    code = (f"import sys, importlib\nfor m in {modules!r}: importlib.import_module('trackreport.' + m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('fsspec', 's3fs', 'botocore', 'aiobotocore')))")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_a_run_on_s3_rolls_segments_and_leaves_one_object(s3_store: str) -> None:
     with tr.start_run(name="s3-run") as run:
         tr.log_params({"lr": 0.1})
@@ -90,13 +101,13 @@ def test_a_colliding_writer_id_is_refused(s3_store: str) -> None:
 
 
 def test_conditional_create_errors_of_other_servers_are_recognised() -> None:
-    from trackreport.objectstore import _exists_error
+    from trackreport.createonly import exists_error
 
-    assert _exists_error(FileExistsError("x"))
-    assert _exists_error(OSError(16, "An error occurred (ConditionalRequestConflict) ... 409"))
-    assert _exists_error(OSError(22, "At least one of the pre-conditions you specified did not "
+    assert exists_error(FileExistsError("x"))
+    assert exists_error(OSError(16, "An error occurred (ConditionalRequestConflict) ... 409"))
+    assert exists_error(OSError(22, "At least one of the pre-conditions you specified did not "
                                      "hold (PreconditionFailed, 412)"))
-    assert not _exists_error(OSError(5, "Internal error"))
+    assert not exists_error(OSError(5, "Internal error"))
 
 
 def test_a_missing_bucket_is_one_line_naming_it(moto_endpoint: str, tmp_path: Path) -> None:
@@ -229,3 +240,103 @@ def test_a_bad_flush_interval_is_one_line_at_start_run(tmp_path: Path, value: st
         tr.start_run()
     assert tr.active_run() is None
     assert not (tmp_path / "store" / "runs").exists()
+
+
+def test_a_lost_upload_response_is_recognised_as_our_own_object(s3_store: str) -> None:
+    """s3fs retries a create whose response was lost: the retry's 412 is not a collision."""
+    store = Store(s3_store)
+    store.ensure()
+    storage = store.storage
+    assert isinstance(storage, ObjectStorage)
+    rel = "runs/r1/events-7-abc-000001.jsonl"
+    assert storage.create_exclusive(rel, b'{"a":1}\n')
+    assert storage.create_exclusive(rel, b'{"a":1}\n')  # the same bytes again: ours
+    assert not storage.create_exclusive(rel, b'{"a":2}\n')  # other bytes: another writer's
+    assert not storage.create_exclusive(rel, b'{"a":1}\n\n')  # other size
+    assert storage.read_bytes(rel) == b'{"a":1}\n'
+
+    # through the writer: every upload is sent twice, as a retry after a lost response is
+    fs = storage.fs
+    sent = fs.pipe_file
+    calls = []
+
+    def twice(path: str, data: bytes, **kwargs: object) -> None:
+        calls.append(path)
+        sent(path, data, **kwargs)
+        sent(path, data, **kwargs)  # the retry: moto answers 412 PreconditionFailed
+
+    fs.pipe_file = twice
+    file = EventFile(storage, "runs/r2", "8-abc")
+    file.add({"type": "tags", "time": 1.0, "tags": {"who": "me"}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no WriteWarning: the segment counts as written
+        assert file.flush()
+        file.add({"type": "tags", "time": 2.0, "tags": {"who": "me again"}})
+        assert file.close()
+    fs.pipe_file = sent
+    assert len(calls) == 3  # two segments, then the compacted object
+    assert [k for k in list_objects(s3_store) if k.startswith("runs/r2/")] == [
+        "runs/r2/events-8-abc.c1-2.jsonl"]
+    data = storage.read_bytes("runs/r2/events-8-abc.c1-2.jsonl")
+    assert data.count(b'"me"') == 1 and data.count(b'"me again"') == 1
+
+
+def test_a_forked_child_leaves_no_unclosed_spool(moto_endpoint: str, tmp_path: Path) -> None:
+    from s3_helpers import make_bucket
+
+    url = f"s3://{make_bucket(moto_endpoint)}/store"
+    code = f"""
+import os, sys, trackreport as tr
+tr.set_store({url!r})
+with tr.start_run() as run:
+    tr.log_metric("m", 1.0, step=0)
+    run.flush()  # the parent's spool is open when it forks
+    pid = os.fork()
+    if pid == 0:
+        tr.log_metric("child", 1.0)
+        sys.exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    tr.log_metric("m", 2.0, step=1)
+print(run.id)
+"""
+    out = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code],
+                         env=child_env(TRACKREPORT_CACHE=str(tmp_path / "cache")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "ResourceWarning" not in out.stderr, out.stderr
+    run_id = out.stdout.split()[-1]
+    got = Store(url)
+    assert len([k for k in list_objects(url) if k.startswith(f"runs/{run_id}/events-")]) == 2
+    from trackreport.reader import read_run
+
+    run = read_run(got, run_id)
+    assert run.metrics["m"].values == [1.0, 2.0]  # the parent's spool survived the fork
+    assert run.metrics["child"].values == [1.0]
+
+
+def test_tails_of_a_killed_writers_segments_are_fetched_in_one_batch(
+        s3_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build reads the tail of each segment in turn: one concurrent fetch, not one each."""
+    store = Store(s3_store)
+    store.ensure()
+    file = EventFile(store.storage, "runs/r1", "9-abc")
+    for i in range(12):  # twelve flushes and no close: the segments stay, as a killed writer's
+        file.add({"type": "tags", "time": float(i + 1), "tags": {"i": str(i)}})
+        assert file.flush()
+    monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "cold"))
+    reader = Store(s3_store)
+    storage = reader.storage
+    assert isinstance(storage, ObjectStorage)
+    rels = reader.storage.list_event_files("runs/r1")
+    assert len(rels) == 12
+    fs = storage.fs
+    calls: list[str] = []
+    cat, cat_file = fs.cat, fs.cat_file
+    monkeypatch.setattr(fs, "cat", lambda paths, **kw: calls.append("cat") or cat(paths, **kw))
+    monkeypatch.setattr(fs, "cat_file",
+                        lambda path, **kw: calls.append("cat_file") or cat_file(path, **kw))
+    tails = [storage.read_tail(rel, 200)[0] for rel in rels]
+    assert calls == ["cat"]  # the first tail fetched all twelve concurrently (and cached them)
+    assert [t.count(b'"i":"') for t in tails] == [1] * 12
+    assert b'"i":"11"' in tails[-1]
+    assert file.close()  # folds them (and closes the spool)

@@ -363,7 +363,7 @@ def compact_cmd(store: Path | StoreURL) -> None:
     Safe while runs log and while others read: readers skip what a compacted
     object covers, and a writer that closes later writes a wider object.
     """
-    from .objectstore import compact_store
+    from .compaction import compact_store
 
     st = open_store(store)
     if not isinstance(store, StoreURL):

@@ -1,39 +1,39 @@
 """A store on object storage through fsspec: ``s3://bucket/prefix`` or any fsspec URL.
 
-Objects are never appended to (no s3fs append mode): a writer rolls
-create-only segments and folds them into one compacted object at close
-(``segments`` names them). Listings are always fresh (``refresh=True``);
-immutable event objects are cached under ``$TRACKREPORT_CACHE`` so a second
-build fetches only new objects. fsspec (and s3fs for ``s3://``) is the
-``trackreport[s3]`` extra, imported only here.
+``ObjectStorage`` is the ``storage.Storage`` of such a store: listings (always
+fresh, never s3fs's listing cache), reads (concurrent, through the local cache
+of immutable objects, ``objectcache``) and create-only writes
+(``createonly``). Writers roll segments (``segmentwriter``) that compaction
+folds (``compaction``); ``segments`` names them. fsspec (and s3fs for
+``s3://``) is the ``trackreport[s3]`` extra, imported only when such a store
+is opened.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import socket
-import tempfile
-import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import env, segments
-from .errors import StoreUnavailableError, UnsupportedStoreError
+from . import compaction, createonly, env, objectcache, objectconnect, segments, shutdown
+from .compaction import compact_store, join_segments
+from .errors import UnsupportedStoreError
+from .segmentwriter import SegmentHandle
+
+__all__ = ["ObjectStorage", "SegmentHandle", "UrlRoot", "compact_store", "join_segments"]
 
 SEGMENT_BYTES = 8 << 20  # a segment is uploaded early when this much is waiting
 DEFAULT_FLUSH_SECONDS = 10.0
-if TYPE_CHECKING:
-    from .store import Store
 
 # A listing is reused this long at most (see ObjectStorage._ls): a reader then lags
 # other processes by no more than their writers' own flush interval.
 LISTING_SECONDS = 10.0
-_CONNECT_TRIES = 3
-_CONNECT_TIMEOUT = 2.0
+# Objects fetched together (concurrently) when a reader asks for one of a folder's objects
+BATCH_BYTES = 32 << 20
 
 
 class UrlRoot(str):
@@ -47,44 +47,6 @@ class UrlRoot(str):
 
     def resolve(self) -> UrlRoot:
         return self
-
-
-def _exists_error(exc: BaseException) -> bool:
-    """True for the "already exists" answer of a conditional create (AWS 412, others 409)."""
-    for err in (exc, exc.__cause__, exc.__context__):
-        if err is None:
-            continue
-        if isinstance(err, FileExistsError):
-            return True
-        text = str(err)
-        if any(word in text for word in ("PreconditionFailed", "412", "409", "already exists",
-                                         "ConditionalRequestConflict", "AlreadyExists")):
-            return True
-    return False
-
-
-_early_exit = [False]
-
-
-def _end_runs_before_thread_shutdown() -> None:
-    """Run trackreport's exit hooks before the interpreter's thread shutdown.
-
-    Uploads go through asyncio, whose thread pool (DNS lookups) refuses work
-    once shutdown begins, before ``atexit`` runs: the same hooks (end the
-    active runs, flush) are registered to run first; at ``atexit`` they then
-    find nothing left to do.
-    """
-    register = getattr(threading, "_register_atexit", None)
-    if register is None or _early_exit[0]:
-        return
-    from . import fluent, writer
-
-    _early_exit[0] = True
-    try:  # the last registered runs first: end the runs, then flush what is left
-        register(writer.flush_all)
-        register(fluent._at_exit)
-    except RuntimeError:  # pragma: no cover - already shutting down
-        pass
 
 
 class ObjectStorage:
@@ -109,13 +71,14 @@ class ObjectStorage:
         except (ImportError, ValueError) as exc:
             raise UnsupportedStoreError(f"store {url!r}: {exc}") from None
         self.base = cls._strip_protocol(self.url).rstrip("/")
-        _end_runs_before_thread_shutdown()
+        shutdown.end_runs_before_thread_shutdown()
         self.flush_seconds: float | None = env.flush_seconds(DEFAULT_FLUSH_SECONDS)
         self._fs: Any = None
         self._pid = -1
         self._infos: dict[str, dict[str, Any]] = {}  # rel -> its last listing entry
         self._listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._prefetched: tuple[str, float, dict[str, list[dict[str, Any]]]] | None = None
+        self._visible: dict[str, list[str]] = {}  # folder -> its last list_event_files
         self.requests = 0  # reads and listings sent to the store (benchmarks count them)
         self.fetched = 0  # objects downloaded (not from the cache)
 
@@ -136,39 +99,11 @@ class ObjectStorage:
 
     def endpoint(self) -> str | None:
         """The S3 endpoint URL in use (storage options, else the AWS environment)."""
-        if self.protocol not in ("s3", "s3a"):
-            return None
-        client = self.options.get("client_kwargs") or {}
-        return (self.options.get("endpoint_url") or client.get("endpoint_url")
-                or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
+        return objectconnect.endpoint(self.protocol, self.options)
 
     def _check(self, fs: Any) -> None:
         """One clear line when the endpoint does not answer or the bucket is missing."""
-        if self.protocol not in ("s3", "s3a"):
-            return
-        endpoint = self.endpoint()
-        if endpoint:
-            parts = urllib.parse.urlsplit(endpoint)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            for attempt in range(_CONNECT_TRIES):
-                try:
-                    socket.create_connection((parts.hostname, port), _CONNECT_TIMEOUT).close()
-                    break
-                except OSError as exc:
-                    if attempt == _CONNECT_TRIES - 1:
-                        raise StoreUnavailableError(
-                            f"the object store endpoint {endpoint} does not answer "
-                            f"({exc.strerror or exc}, {_CONNECT_TRIES} tries)") from None
-                    time.sleep(0.5 * (attempt + 1))
-        bucket = self.base.split("/", 1)[0]
-        try:
-            found = fs.exists(bucket)
-        except Exception as exc:
-            raise StoreUnavailableError(
-                f"cannot reach bucket {bucket!r} of store {self.url}: {exc}") from None
-        if not found:
-            raise StoreUnavailableError(
-                f"bucket {bucket!r} does not exist (store {self.url}); create it first")
+        objectconnect.check(fs, self.protocol, self.options, self.base, self.url)
 
     def _p(self, rel: str) -> str:
         return f"{self.base}/{rel}" if rel else self.base
@@ -266,7 +201,9 @@ class ObjectStorage:
             if name.startswith("events-") and name.endswith(".jsonl"):
                 self._infos[path] = entry
                 names.append(name)
-        return [f"{rel}/{name}" if rel else name for name in segments.visible(names)]
+        found = [f"{rel}/{name}" if rel else name for name in segments.visible(names)]
+        self._visible[rel] = found
+        return found
 
     def list_files(self, rel: str) -> list[str]:
         """Sorted relative paths of every object below ``rel``."""
@@ -296,40 +233,13 @@ class ObjectStorage:
 
     # reading ---------------------------------------------------------------------------
     def _cache_file(self, rel: str) -> Path | None:
-        """Where an events object is cached locally (None: not cacheable).
-
-        Segments and compacted objects never change; any other events object
-        (a store copied from disk) is cached under its listed size and ETag.
-        """
-        name = rel.rsplit("/", 1)[-1]
-        info = self._infos.get(rel) or {}
-        tag = info.get("ETag") or ""
-        if not segments.is_immutable(name) and not (name.startswith("events-") and tag):
-            return None
-        key = f"{self.url}/{rel}\0{info.get('size')}\0{tag}"
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return Path(env.cache_dir()) / "objects" / digest[:2] / digest
+        return objectcache.cache_file(self.url, rel, self._infos.get(rel) or {})
 
     def _cached(self, rel: str) -> bytes | None:
-        path = self._cache_file(rel)
-        if path is None:
-            return None
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
+        return objectcache.load(self._cache_file(rel))
 
     def _remember(self, rel: str, data: bytes) -> None:
-        path = self._cache_file(rel)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except OSError:  # a cache that cannot be written only costs a fetch next time
-            pass
+        objectcache.save(self._cache_file(rel), data)
 
     def read_bytes(self, rel: str, limit: int | None = None) -> bytes:
         """The bytes of object ``rel`` (at most ``limit``); FileNotFoundError if missing."""
@@ -373,9 +283,41 @@ class ObjectStorage:
         return out
 
     def read_tail(self, rel: str, size: int) -> tuple[bytes, int]:
-        """The last ``size`` bytes of object ``rel`` and its whole length."""
-        data = self.read_bytes(rel)
+        """The last ``size`` bytes of object ``rel`` and its whole length.
+
+        A build asks for the tail of each of a run's objects in turn; the
+        uncached objects listed beside ``rel`` are fetched with it, concurrently
+        (up to BATCH_BYTES), into the cache, instead of one request at a time.
+        """
+        data = self._cached(rel)
+        if data is None:
+            batch = self._batch_from(rel)
+            if len(batch) > 1:
+                got = self.read_many(batch).get(rel)
+                data = got if isinstance(got, bytes) else None
+            if data is None:
+                data = self.read_bytes(rel)
         return data[-size:], len(data)
+
+    def _batch_from(self, rel: str) -> list[str]:
+        """``rel`` and the uncached immutable events objects listed after it in its
+        folder, up to BATCH_BYTES in all (only ``rel`` when the folder is not listed)."""
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        listed = self._visible.get(folder, [])
+        if rel not in listed:
+            return [rel]
+        batch: list[str] = []
+        total = 0
+        for other in listed[listed.index(rel):]:
+            size = int((self._infos.get(other) or {}).get("size") or 0)
+            if batch and total + size > BATCH_BYTES:
+                break
+            if other == rel or (segments.is_immutable(other.rsplit("/", 1)[-1])
+                                and self._cache_file(other) is not None
+                                and not self._cache_file(other).exists()):  # type: ignore[union-attr]
+                batch.append(other)
+                total += size
+        return batch
 
     # writing ---------------------------------------------------------------------------
     def open_append(self, rel: str) -> SegmentHandle:
@@ -390,16 +332,13 @@ class ObjectStorage:
             self._listings.pop("/".join(parts[:end]), None)
 
     def create_exclusive(self, rel: str, data: bytes) -> bool:
-        """Create object ``rel`` only if it does not exist (If-None-Match); False if it does."""
+        """Create object ``rel`` only if it does not exist (If-None-Match); False if it does.
+
+        An existing object holding exactly ``data`` is this call's own (s3fs retried
+        the upload after its response was lost): True.
+        """
         self._changed(rel)
-        path = self._p(rel)
-        try:
-            self.fs.pipe_file(path, data, mode="create")
-        except Exception as exc:
-            if _exists_error(exc):
-                return False
-            raise
-        return True
+        return createonly.create_once(self.fs, self._p(rel), data)
 
     def put_bytes(self, rel: str, data: bytes, *, new: bool = False) -> tuple[int, str]:
         """Write object ``rel``; with ``new=True`` an existing one is kept (FileExistsError)."""
@@ -424,174 +363,27 @@ class ObjectStorage:
         return size, digest.hexdigest()
 
     def delete(self, rels: list[str]) -> None:
-        """Delete objects (already missing ones are fine)."""
+        """Delete objects (already missing ones are fine), many per request where the
+        file system can (s3fs: 1,000 per DeleteObjects request)."""
+        if not rels:
+            return
         for rel in rels:
             self._changed(rel)
-            try:
-                self.fs.rm_file(self._p(rel))
-            except FileNotFoundError:
-                pass
             self._infos.pop(rel, None)
+        try:
+            self.fs.rm([self._p(rel) for rel in rels])
+        except FileNotFoundError:  # some were gone already: the others one by one
+            for rel in rels:
+                try:
+                    self.fs.rm_file(self._p(rel))
+                except FileNotFoundError:
+                    pass
 
     # compaction ------------------------------------------------------------------------
     def delete_superseded(self, folder: str) -> int:
-        """Delete the event objects in ``folder`` that a wider compacted object covers.
-
-        Run after creating a compacted object: of two compactions racing (a
-        closing writer and ``trackreport compact``), the later listing sees
-        both objects, so the narrower one never stays behind.
-        """
-        names = [name for name in self.list_dir(folder, fresh=True)
-                 if segments.is_immutable(name)]
-        gone = segments.superseded(names)
-        self.delete([f"{folder}/{name}" for name in gone])
-        return len(gone)
+        """Delete the event objects in ``folder`` that a wider compacted object covers."""
+        return compaction.delete_superseded(self, folder)
 
     def compact_folder(self, folder: str) -> tuple[int, int]:
-        """Fold each writer's contiguous segments in ``folder`` into compacted objects.
-
-        Safe beside readers (the compacted object appears before the segments it
-        covers are deleted) and live writers (a later, wider object wins).
-        Returns (objects written, objects deleted).
-        """
-        names = [rel.rsplit("/", 1)[-1] for rel in self.list_event_files(folder, fresh=True)]
-        by_writer: dict[str, list[segments.EventObject]] = {}
-        for name in names:
-            obj = segments.parse(name)
-            if obj is not None:
-                by_writer.setdefault(obj.writer, []).append(obj)
-        written = removed = 0
-        for writer, objs in sorted(by_writer.items()):
-            objs.sort(key=lambda o: o.first)
-            groups: list[list[segments.EventObject]] = [[objs[0]]]
-            for obj in objs[1:]:
-                if obj.first == groups[-1][-1].last + 1:
-                    groups[-1].append(obj)
-                else:
-                    groups.append([obj])
-            for group in groups:
-                if len(group) < 2:
-                    continue
-                rels = [f"{folder}/{o.name}" for o in group]
-                got = self.read_many(rels)
-                if any(isinstance(v, Exception) for v in got.values()):
-                    continue  # a writer compacted them meanwhile: nothing to do
-                data = join_segments([got[r] for r in rels])  # type: ignore[misc]
-                wide = segments.EventObject(
-                    segments.compacted_name(writer, group[0].first, group[-1].last),
-                    writer, group[0].first, group[-1].last, True)
-                written += int(self.create_exclusive(f"{folder}/{wide.name}", data))
-                removed += self.delete_superseded(folder)
-        return written, removed
-
-
-def join_segments(parts: list[bytes]) -> bytes:
-    """Segments' bytes as one object: the first ``open`` line kept, the others dropped."""
-    out = [parts[0]] if parts else []
-    for part in parts[1:]:
-        newline = part.find(b"\n") + 1
-        if newline and b'"type":"open"' in part[:newline]:
-            part = part[newline:]
-        out.append(part)
-    return b"".join(out)
-
-
-class SegmentHandle:
-    """A writer's events for one folder on object storage, as create-only segments.
-
-    ``write`` uploads one new segment (its own ``open`` line first) and keeps a
-    local spool of what it uploaded; ``close`` replaces the segments by one
-    compacted object made from the spool.
-    """
-
-    def __init__(self, storage: ObjectStorage, rel: str) -> None:
-        self.storage = storage
-        self.folder, name = rel.rsplit("/", 1)
-        self.writer = name[len("events-"):-len(".jsonl")]
-        self.seq = 0
-        self.compacted_to = 0  # the last seq folded into a compacted object
-        self._open = b""
-        self._spool: Any = None
-
-    def lost(self) -> bool:
-        """Objects are not lost as a deleted folder's files are: always False."""
-        return False
-
-    def write(self, data: bytes) -> int:
-        """Upload ``data`` as the next segment; all of it or an OSError."""
-        if not data:
-            return 0
-        body = data if not self._open else self._open + data
-        seq = self.seq + 1
-        rel = f"{self.folder}/{segments.segment_name(self.writer, seq)}"
-        try:
-            created = self.storage.create_exclusive(rel, body)
-        except OSError:
-            raise
-        except Exception as exc:  # botocore/aiohttp errors as OSError: the writer warns, retries
-            raise OSError(f"{type(exc).__name__}: {exc}") from exc
-        if not created:
-            raise FileExistsError(
-                f"{self.storage.url}/{rel} exists: another writer uses the id {self.writer!r}")
-        if not self._open:
-            self._open = data[:data.find(b"\n") + 1]
-        if self._spool is None:
-            self._spool = tempfile.TemporaryFile(prefix="trackreport-spool-")
-            if self.seq:  # a late write after close: the spool starts with what is compacted
-                self._spool.write(self._compacted())
-        self.seq = seq
-        self._spool.seek(0, os.SEEK_END)
-        self._spool.write(data)
-        return len(data)
-
-    def _compacted(self) -> bytes:
-        """This writer's events so far, read back from its compacted object."""
-        if self.compacted_to == 1:  # a lone segment was never compacted
-            name = segments.segment_name(self.writer, 1)
-        else:
-            name = segments.compacted_name(self.writer, 1, self.compacted_to)
-        return self.storage.read_bytes(f"{self.folder}/{name}")
-
-    def close(self) -> None:
-        """Replace this writer's segments by one compacted object (when it has several)."""
-        if self.seq <= 1 or self.compacted_to == self.seq or self._spool is None:
-            if self._spool is not None and self.seq <= 1:
-                self._spool.close()  # one segment is this writer's one object
-                self._spool = None
-                self.compacted_to = self.seq
-            return
-        self._spool.seek(0)
-        data = self._spool.read()
-        wide = segments.EventObject(segments.compacted_name(self.writer, 1, self.seq),
-                                    self.writer, 1, self.seq, True)
-        try:
-            self.storage.create_exclusive(f"{self.folder}/{wide.name}", data)
-            self.storage.delete_superseded(self.folder)
-        except Exception:
-            return
-        self.compacted_to = self.seq
-        self._spool.close()  # what it held is the compacted object now
-        self._spool = None
-
-    def reset(self) -> None:
-        """Nothing to reset: every write is a new object."""
-
-
-def compact_store(store: Store) -> tuple[int, int]:
-    """Fold every writer's segments (live or dead) in every folder of ``store``.
-
-    Returns (objects written, objects deleted). A local store has nothing to fold.
-    """
-    from .store import EXPERIMENTS
-
-    storage = store.storage
-    if not isinstance(storage, ObjectStorage):
-        return 0, 0
-    # the registry keeps one create-only object per seq (its lock on object storage)
-    folders = [EXPERIMENTS, *(store.run_dir(run_id) for run_id in store.run_ids())]
-    written = removed = 0
-    for folder in folders:
-        n, gone = storage.compact_folder(folder)
-        written += n
-        removed += gone
-    return written, removed
+        """Fold each writer's contiguous segments in ``folder``: (written, deleted)."""
+        return compaction.compact_folder(self, folder)

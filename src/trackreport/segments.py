@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SEGMENT = re.compile(r"^events-(?P<writer>.+)-(?P<seq>[0-9]{6,})\.jsonl$")
 _COMPACTED = re.compile(r"^events-(?P<writer>.+)\.c(?P<first>[0-9]+)-(?P<last>[0-9]+)\.jsonl$")
@@ -47,6 +48,7 @@ def compacted_name(writer: str, first: int, last: int) -> str:
     return f"events-{writer}.c{first}-{last}.jsonl"
 
 
+@lru_cache(maxsize=1 << 16)  # a folder of a killed writer's segments is parsed often
 def parse(name: str) -> EventObject | None:
     """A segment's or compacted object's name parsed; None for any other name."""
     match = _COMPACTED.match(name)

@@ -1,0 +1,65 @@
+"""Before first use of an object store: its endpoint answers and its bucket exists.
+
+s3fs reports an endpoint that does not answer as a missing bucket, after
+long retries; this checks the endpoint first (a short timeout, a few tries),
+so either problem is one line naming the endpoint or the bucket.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import StoreUnavailableError
+
+CONNECT_TRIES = 3
+CONNECT_TIMEOUT = 2.0
+
+
+def endpoint(protocol: str, options: Mapping[str, Any]) -> str | None:
+    """The S3 endpoint URL in use (storage options, else the AWS environment)."""
+    if protocol not in ("s3", "s3a"):
+        return None
+    client = options.get("client_kwargs") or {}
+    return (options.get("endpoint_url") or client.get("endpoint_url")
+            or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def _check_endpoint(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for attempt in range(CONNECT_TRIES):
+        try:
+            socket.create_connection((parts.hostname, port), CONNECT_TIMEOUT).close()
+            return
+        except OSError as exc:
+            if attempt == CONNECT_TRIES - 1:
+                raise StoreUnavailableError(
+                    f"the object store endpoint {url} does not answer "
+                    f"({exc.strerror or exc}, {CONNECT_TRIES} tries)") from None
+            time.sleep(0.5 * (attempt + 1))
+
+
+def check(fs: Any, protocol: str, options: Mapping[str, Any], base: str, url: str) -> None:
+    """Raise StoreUnavailableError (one line) when the endpoint or the bucket is missing.
+
+    ``base`` is the store's path without the protocol (``bucket/prefix``).
+    """
+    if protocol not in ("s3", "s3a"):
+        return
+    where = endpoint(protocol, options)
+    if where:
+        _check_endpoint(where)
+    bucket = base.split("/", 1)[0]
+    try:
+        found = fs.exists(bucket)
+    except Exception as exc:
+        raise StoreUnavailableError(
+            f"cannot reach bucket {bucket!r} of store {url}: {exc}") from None
+    if not found:
+        raise StoreUnavailableError(
+            f"bucket {bucket!r} does not exist (store {url}); create it first")
