@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from ..reader import no_gc
 from ..records import FAILED, FINISHED, KILLED, RUNNING, Experiment
 from . import format as fmt
 from .common import NO_FINITE, STATUS_TEXT, SiteContext
@@ -76,6 +77,15 @@ def experiment_page(ctx: SiteContext, view: ExperimentView,
 
     ``last_event``: the latest event of its runs (the footer).
     """
+    # A table cell per run and column: many small objects that all live on. The
+    # cyclic collector would walk every object of the build again and again
+    # while they are made; they hold no cycles.
+    with no_gc():
+        return _experiment_page(ctx, view, last_event)
+
+
+def _experiment_page(ctx: SiteContext, view: ExperimentView,
+                     last_event: float | None) -> ExperimentPage:
     name, exp, path, runs = view.name, view.exp, view.path, view.runs
     ranking, info, tie_info = view.ranking, view.info, view.tie_info
     key = ranking.key

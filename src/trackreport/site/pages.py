@@ -103,7 +103,7 @@ class BestRun:
     started_time: str = doc("Start time, ISO 8601 UTC (for <time datetime>).")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One cell of the runs table."""
 
@@ -120,6 +120,18 @@ class Cell:
     css: str = doc("Extra CSS class (e.g. status-finished).", default="")
     time: str = doc("ISO 8601 UTC for date cells (<time datetime>), else ''.", default="")
 
+    @property
+    def classes(self) -> str:
+        """The cell's ``class`` attribute: ``css``, ``best`` and ``hidden-group``, as they apply."""
+        if not (self.best or self.hidden):  # most cells
+            return self.css
+        names = [self.css] if self.css else []
+        if self.best:
+            names.append("best")
+        if self.hidden:
+            names.append("hidden-group")
+        return " ".join(names)
+
 
 @dataclass
 class Column:
@@ -133,7 +145,7 @@ class Column:
     title: str = doc("Tooltip: the full key and what the column shows.", default="")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One run in the runs table."""
 
