@@ -44,6 +44,27 @@ def _export(column: str, value: Any) -> Any:
     return value
 
 
+_TIMES = frozenset({"start_time", "end_time"})
+_RISKY_FIRST = frozenset("=+@\t\r-")  # first characters formula_safe may act on
+
+
+def _csv_text(column: str, value: Any) -> str:
+    """``formula_safe(_cell(_export(column, value)))``, with the usual cells on a short path."""
+    if column in _TIMES:
+        text = fmt.iso(value)
+    elif type(value) is str:
+        text = value
+    elif value is None:
+        return ""
+    elif isinstance(value, float):
+        text = fmt.param(value)  # finite or not, as _export then _cell write it
+    else:
+        text = _cell(value)
+    if text and text[0] in _RISKY_FIRST:
+        return formula_safe(text)
+    return text
+
+
 def runs_csv(rows: list[dict[str, Any]]) -> str:
     """Runs as CSV with the columns of ``load_runs``; times ISO 8601 UTC, duration in seconds.
 
@@ -53,27 +74,35 @@ def runs_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([formula_safe(c) for c in columns])
-    for row in rows:
-        writer.writerow([formula_safe(_cell(_export(c, row.get(c)))) for c in columns])
+    writer.writerows([[_csv_text(c, row.get(c)) for c in columns] for row in rows])
     return buffer.getvalue()
+
+
+def _clean(value: Any) -> Any:
+    """``value`` for JSON: non-finite floats as words, inside lists and dicts too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return fmt.param(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _json_value(column: str, value: Any) -> Any:
+    """``_clean(_export(column, value))``, with the usual values on a short path."""
+    if column in _TIMES:
+        return fmt.iso(value) or None
+    if type(value) is str or value is None:
+        return value
+    return _clean(value)
 
 
 def runs_json(rows: list[dict[str, Any]]) -> str:
     """Runs as a JSON array of objects (one per line), non-finite numbers as strings."""
     columns = _columns(rows)
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return fmt.param(value)
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
-
-    lines = [json.dumps({c: clean(_export(c, row.get(c))) for c in columns},
-                        ensure_ascii=False, allow_nan=False, default=str)
-             for row in rows]
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str).encode
+    lines = [encode({c: _json_value(c, row.get(c)) for c in columns}) for row in rows]
     text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
