@@ -22,6 +22,7 @@ from .pages import (
     ExperimentCard,
     ExperimentPage,
     Fact,
+    LazyCells,
     Link,
     Row,
     RunsTable,
@@ -312,8 +313,9 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
         Column("Commit", "run", "text", title="git commit of the code"),
     ])
     n_lead = len([k for k in lead if k in infos])
-    rows = []
-    for r in grouped:
+
+    def row_cells(r: RunSummary) -> list[Cell]:
+        """The cells of one run's row (made as the page is written, one row at a time)."""
         cells = [Cell(STATUS_TEXT.get(r.status, r.status.title()), "run", None,
                       css=f"status status-{r.status.lower()}")]
 
@@ -372,9 +374,13 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
             Cell(r.commit[:7] if r.commit else "", "run", None, url=r.commit_url,
                  title=r.commit or "", css="mono"),
         ])
+        return cells
+
+    rows = []
+    for r in grouped:
         parent = r.parent_run_id if r.parent_run_id in children else ""
         rows.append(Row(run_id=r.run_id, name=r.name, url=relative(r.page, page),
-                        status=r.status, cells=cells, parent=parent or "",
+                        status=r.status, cells=LazyCells(row_cells, r), parent=parent or "",
                         children=len(children.get(r.run_id, [])),
                         baseline=r is baseline))
     caption = "Every run of this experiment"

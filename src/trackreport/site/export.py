@@ -74,7 +74,7 @@ def runs_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([formula_safe(c) for c in columns])
-    writer.writerows([[_csv_text(c, row.get(c)) for c in columns] for row in rows])
+    writer.writerows([_csv_text(c, row.get(c)) for c in columns] for row in rows)
     return buffer.getvalue()
 
 
