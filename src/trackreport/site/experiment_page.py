@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..reader import no_gc
 from ..records import FAILED, FINISHED, KILLED, RUNNING, Experiment
 from . import format as fmt
 from .common import NO_FINITE, STATUS_TEXT, SiteContext
@@ -78,15 +77,6 @@ def experiment_page(ctx: SiteContext, view: ExperimentView,
 
     ``last_event``: the latest event of its runs (the footer).
     """
-    # A table cell per run and column: many small objects that all live on. The
-    # cyclic collector would walk every object of the build again and again
-    # while they are made; they hold no cycles.
-    with no_gc():
-        return _experiment_page(ctx, view, last_event)
-
-
-def _experiment_page(ctx: SiteContext, view: ExperimentView,
-                     last_event: float | None) -> ExperimentPage:
     name, exp, path, runs = view.name, view.exp, view.path, view.runs
     ranking, info, tie_info = view.ranking, view.info, view.tie_info
     key = ranking.key
@@ -398,6 +388,7 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
                      compare_url=relative("compare/index.html", page), caption=caption,
                      fixed_layout=big)
 
+
 class _FiniteValues:
     """``finite(run)``: the finite kept values of one metric of a run, found when first asked.
 
@@ -489,6 +480,7 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
         lines_out.append(Chart(id=f"chart-{next(counter)}", title=label,
                                spec=json_script(spec), note=note))
     return lines_out, bars_out, no_chart
+
 
 def _varies(runs: list[RunSummary], key: str) -> bool:
     """True when param ``key`` reads differently in two of ``runs`` (missing: ``None``)."""
