@@ -188,6 +188,39 @@ def test_round_significant() -> None:
     assert round_significant(values) == [float(f"{v:.6g}") for v in values.tolist()]
 
 
+def test_round_significant_usual_series_as_the_general_path() -> None:
+    # All finite, non-zero, below 10**6: rounded without indexing; one NaN more
+    # takes the general path, which must give the same numbers.
+    rng = np.random.default_rng(11)
+    values = rng.uniform(0.001, 2.0, 1000)
+    usual = round_significant(values)
+    general = round_significant([*values.tolist(), float("nan")])
+    assert usual == general[:-1] == [float(f"{v:.6g}") for v in values.tolist()]
+    assert math.isnan(general[-1])
+
+
+def test_metric_chart_skeleton_copies_are_fresh_and_filled() -> None:
+    from trackreport.site import charts
+
+    first = metric_chart("acc", "acc", [Line("r1", "a", [0, 1], [0.5, 0.6])], "max")
+    first["layer"][0]["encoding"]["y"]["title"] = "changed"
+    first["layer"][0]["encoding"]["color"]["scale"]["domain"].append("x")
+    second = metric_chart("loss</script>", "loss</script>",
+                          [Line("r1", "b", [0, 1], [0.5, 0.6]),
+                           Line("r2", "c", [0, 1], [0.7, 0.8])], "min")
+    text = json.dumps(second)
+    assert "\\u0000" not in text and "trackreport:" not in text  # no stand-in left
+    for layer in second["layer"]:
+        assert layer["encoding"]["y"]["title"] == "loss</script>"
+        assert layer["encoding"]["color"]["scale"]["domain"] == ["b", "c"]
+    assert second["description"] == "loss</script> (lower is better)"
+    # the same dict as the general, recursive fill of the skeleton
+    filled = charts._fill(charts._metric_skeleton_spec(),
+                          {charts._KEY: "k", charts._DESCRIPTION: "d"}, ["a", "b"])
+    assert charts._metric_template().fill(
+        {charts._KEY: "k", charts._DESCRIPTION: "d"}, ["a", "b"]) == filled
+
+
 def test_metric_chart_keeps_the_true_extremes() -> None:
     steps, values = noisy(50_000)
     values[4242] = 1e4

@@ -215,6 +215,8 @@ def read_run(store: Store, run_id: str, *, metrics: bool = True,
         if run is None:
             merged, files = read_event_files(store, paths, own_reports)
             run = fold_run(run_id, merged, files, metrics=metrics)
+            # Freed while the collector is off: it never walks the parsed events.
+            del merged, files
     parent = run.parent_run_id
     if parent is not None and not store.run_event_files(parent):
         _problem(run, f"run {run_id}: parent run {parent} is not in the store; "

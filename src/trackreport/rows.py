@@ -29,6 +29,8 @@ def run_row(run: Run, metric_stats: Iterable[str] = ()) -> dict[str, Any]:
     for key in sorted(run.metrics):
         series = run.metrics[key]
         row[f"metrics.{key}"] = series.last
+        if not stats:  # the usual row: no pass over the values
+            continue
         finite = [v for v in series.values if not math.isnan(v)]
         if "min" in stats:
             row[f"metrics_min.{key}"] = min(finite) if finite else math.nan

@@ -193,25 +193,43 @@ def round_significant(values: Any, digits: int = SIGNIFICANT_DIGITS) -> list[flo
     import numpy as np
 
     y = np.array(values, dtype=np.float64).reshape(-1)
-    pick = np.flatnonzero(np.isfinite(y) & (y != 0.0))
-    if not pick.size:
-        return y.tolist()
-    v = y[pick]
+    usual = np.isfinite(y) & (y != 0.0)
+    pick = None
+    if usual.all():  # the usual series: every value is rounded, no indexing
+        v = y
+    else:
+        pick = np.flatnonzero(usual)
+        if not pick.size:
+            return y.tolist()  # type: ignore[no-any-return]
+        v = y[pick]
     k = (digits - 1) - np.floor(np.log10(np.abs(v))).astype(np.int64)
-    pow10 = np.array(_POW10)
+    pow10 = _pow10_array()
     up = (k >= 0) & (k <= 22)  # |v| below 10**digits: scale up, round, divide
-    down = (k < 0) & (k >= -22)  # big values: scale down, round, multiply
-    out = v.copy()
-    if up.any():
-        scale = pow10[k[up]]
-        out[up] = np.rint(v[up] * scale) / scale
-    if down.any():
-        scale = pow10[-k[down]]
-        out[down] = np.rint(v[down] / scale) * scale
-    for i in np.flatnonzero(~(up | down)).tolist():  # tiny or huge: rare
-        out[i] = float(f"{float(v[i]):.{digits}g}")
+    if up.all():
+        scale = pow10[k]
+        out = np.rint(v * scale) / scale
+    else:
+        down = (k < 0) & (k >= -22)  # big values: scale down, round, multiply
+        out = v.copy()
+        if up.any():
+            scale = pow10[k[up]]
+            out[up] = np.rint(v[up] * scale) / scale
+        if down.any():
+            scale = pow10[-k[down]]
+            out[down] = np.rint(v[down] / scale) * scale
+        for i in np.flatnonzero(~(up | down)).tolist():  # tiny or huge: rare
+            out[i] = float(f"{float(v[i]):.{digits}g}")
+    if pick is None:
+        return out.tolist()  # type: ignore[no-any-return]
     y[pick] = out
-    return y.tolist()
+    return y.tolist()  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=1)
+def _pow10_array() -> Any:
+    import numpy as np
+
+    return np.array(_POW10)
 
 
 def unique_labels(runs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -295,8 +313,8 @@ def metric_chart(
     if phrase:
         description = f"{title} ({phrase})"
     scheme = _SCHEME_SMALL if len(color_domain) <= 10 else _SCHEME_LARGE
-    # _fill copies every dict and list of the (sorted, shared) skeleton
-    spec = _fill(_metric_skeleton_spec(), {_KEY: key, _DESCRIPTION: description}, color_domain)
+    # a fresh copy of the (sorted, shared) skeleton with this call's values filled in
+    spec = _metric_template().fill({_KEY: key, _DESCRIPTION: description}, color_domain)
     for layer in spec["layer"]:
         layer["encoding"]["color"]["scale"]["scheme"] = scheme
         if len(color_domain) == 1:  # one run (a run page): a legend would only repeat its name
@@ -379,13 +397,62 @@ def _make_metric_skeleton() -> str:
 
 def warm_up() -> None:
     """Make the cached chart skeleton now (altair's import and schema: a second or two)."""
-    _metric_skeleton_spec()
+    _metric_template()
 
 
 @functools.lru_cache(maxsize=1)
 def _metric_skeleton_spec() -> dict[str, Any]:
     """The skeleton as a dict whose keys are sorted at every level; never modified."""
     return _stable(json.loads(_metric_skeleton()))
+
+
+class _Template:
+    """A skeleton spec, copied and filled in per call without walking it in Python.
+
+    The skeleton is kept pickled (unpickling makes a fresh copy several times
+    faster than a recursive copy in Python) with the place of each stand-in
+    found once, so a call sets just those places. The result equals
+    ``_fill(skeleton, strings, domain)``.
+    """
+
+    def __init__(self, skeleton: dict[str, Any]) -> None:
+        import pickle
+
+        self._loads = pickle.loads
+        self._bytes = pickle.dumps(skeleton, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spots: list[tuple[tuple[str | int, ...], str | None]] = []
+        self._find(skeleton, ())
+
+    def _find(self, obj: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                self._find(v, (*path, k))
+        elif isinstance(obj, list):
+            if obj == [_DOMAIN]:
+                self._spots.append((path, None))
+                return
+            for i, v in enumerate(obj):
+                self._find(v, (*path, i))
+        elif isinstance(obj, str) and obj in (_KEY, _DESCRIPTION, _DOMAIN):
+            self._spots.append((path, obj))
+
+    def fill(self, strings: Mapping[str, str], domain: list[str]) -> dict[str, Any]:
+        """A new copy of the skeleton with the stand-ins replaced (``[_DOMAIN]``: ``domain``)."""
+        spec = self._loads(self._bytes)
+        for path, stand_in in self._spots:
+            parent = spec
+            for step in path[:-1]:
+                parent = parent[step]
+            if stand_in is None:
+                parent[path[-1]] = list(domain)
+            elif stand_in in strings:
+                parent[path[-1]] = strings[stand_in]
+        return spec  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=1)
+def _metric_template() -> _Template:
+    return _Template(_metric_skeleton_spec())
 
 
 def _fill(obj: Any, strings: Mapping[str, str], domain: list[str]) -> Any:

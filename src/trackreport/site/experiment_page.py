@@ -21,6 +21,7 @@ from .pages import (
     ExperimentCard,
     ExperimentPage,
     Fact,
+    LazyCells,
     Link,
     Row,
     RunsTable,
@@ -302,8 +303,9 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
         Column("Commit", "run", "text", title="git commit of the code"),
     ])
     n_lead = len([k for k in lead if k in infos])
-    rows = []
-    for r in grouped:
+
+    def row_cells(r: RunSummary) -> list[Cell]:
+        """The cells of one run's row (made as the page is written, one row at a time)."""
         cells = [Cell(STATUS_TEXT.get(r.status, r.status.title()), "run", None,
                       css=f"status status-{r.status.lower()}")]
 
@@ -362,9 +364,13 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
             Cell(r.commit[:7] if r.commit else "", "run", None, url=r.commit_url,
                  title=r.commit or "", css="mono"),
         ])
+        return cells
+
+    rows = []
+    for r in grouped:
         parent = r.parent_run_id if r.parent_run_id in children else ""
         rows.append(Row(run_id=r.run_id, name=r.name, url=relative(r.page, page),
-                        status=r.status, cells=cells, parent=parent or "",
+                        status=r.status, cells=LazyCells(row_cells, r), parent=parent or "",
                         children=len(children.get(r.run_id, [])),
                         baseline=r is baseline))
     caption = "Every run of this experiment"
@@ -381,6 +387,26 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
     return RunsTable(columns=columns, rows=rows,
                      compare_url=relative("compare/index.html", page), caption=caption,
                      fixed_layout=big)
+
+
+class _FiniteValues:
+    """``finite(run)``: the finite kept values of one metric of a run, found when first asked.
+
+    A chart needs them for the runs it shows and, to choose between lines and
+    bars, only until the first run with more than one value.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.found: dict[str, Any] = {}
+
+    def __call__(self, run: RunSummary) -> Any:
+        values = self.found.get(run.run_id)
+        if values is None:
+            values = run.series[self.key][1]
+            values = self.found[run.run_id] = values[np.isfinite(values)]
+        return values
+
 
 def experiment_charts(ordered: list[RunSummary], primary: str | None,
                       exp: Experiment, counter: Any
@@ -410,15 +436,14 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
         if len(having) > len(shown):
             note = (f"Showing the first {len(shown)} of {fmt.plural(len(having), 'run')} "
                     "in the table's order (best first).")
-        finite = {r.run_id: r.series[key][1][np.isfinite(r.series[key][1])]
-                  for r in having}
-        if not any(v.size for v in finite.values()):
+        finite = _FiniteValues(key)
+        if not any(finite(r).size for r in having):
             no_chart.append(key)
             continue
-        if all(v.size <= 1 for v in finite.values()):
+        if all(finite(r).size <= 1 for r in having):
             order = charts_mod.bar_order(key, goal)
             bars = [charts_mod.Bar(r.run_id, labels[r.run_id],
-                                   float(finite[r.run_id][0]) if finite[r.run_id].size
+                                   float(finite(r)[0]) if finite(r).size
                                    else math.nan)
                     for r in shown]
             spec = charts_mod.bar_chart(f"{label} by run", key, bars, goal, order=order,
@@ -428,7 +453,7 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
             first = "Lowest first" if order == "min" else "Highest first"
             words = GOAL_WORDS.get(goal or "", "")
             order_note = f"{first} ({words})." if words else f"{first}."
-            missing = sum(1 for r in shown if not finite[r.run_id].size)
+            missing = sum(1 for r in shown if not finite(r).size)
             if missing:
                 order_note += (f" {fmt.plural(missing, 'run')} without a finite value "
                                "not shown.")
@@ -438,7 +463,7 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
                                   note=" ".join(n for n in (order_note, note) if n),
                                   height=charts_mod.bar_chart_height(drawn)))
             continue
-        once = [labels[r.run_id] for r in shown if finite[r.run_id].size == 1]
+        once = [labels[r.run_id] for r in shown if finite(r).size == 1]
         if once:
             names = ", ".join(once[:3]) + (f" and {len(once) - 3} more" if len(once) > 3
                                            else "")
@@ -456,6 +481,14 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
                                spec=json_script(spec), note=note))
     return lines_out, bars_out, no_chart
 
+
+def _varies(runs: list[RunSummary], key: str) -> bool:
+    """True when param ``key`` reads differently in two of ``runs`` (missing: ``None``)."""
+    texts = (fmt.param(r.params.get(key)) for r in runs)
+    first = next(texts, None)
+    return any(text != first for text in texts)
+
+
 def parallel(ordered: list[RunSummary], key: str | None, goal: str | None,
              counter: Any) -> Chart | None:
     if key is None or goal is None:
@@ -464,8 +497,7 @@ def parallel(ordered: list[RunSummary], key: str | None, goal: str | None,
     if len(having) < 2:
         return None
     keys = sorted({k for r in having for k in r.params})
-    varying = [k for k in keys
-               if len({fmt.param(r.params.get(k)) for r in having}) > 1]
+    varying = [k for k in keys if _varies(having, k)]
     params = (varying or keys)[:PARALLEL_PARAMS]
     if not params:
         return None

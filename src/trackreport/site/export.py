@@ -44,48 +44,25 @@ def _export(column: str, value: Any) -> Any:
     return value
 
 
-_TIMES = frozenset(("start_time", "end_time"))
-_TRIGGERS = frozenset("=+@\t\r-")
+_TIMES = frozenset({"start_time", "end_time"})
+_RISKY_FIRST = frozenset("=+@\t\r-")  # first characters formula_safe may act on
 
 
-def _csv_cell(column: str, value: Any) -> str:
-    """``formula_safe(_cell(_export(column, value)))``, with the common cases first."""
-    kind = type(value)
-    if value is None:
-        return ""
+def _csv_text(column: str, value: Any) -> str:
+    """``formula_safe(_cell(_export(column, value)))``, with the usual cells on a short path."""
     if column in _TIMES:
-        text = _cell(_export(column, value))
-    elif kind is str:
+        text = fmt.iso(value)
+    elif type(value) is str:
         text = value
-    elif kind is int:
-        text = str(value)
-    elif kind is float and math.isfinite(value):
-        text = repr(value)
+    elif value is None:
+        return ""
+    elif isinstance(value, float):
+        text = fmt.param(value)  # finite or not, as _export then _cell write it
     else:
-        text = _cell(_export(column, value))
-    return formula_safe(text) if text[:1] in _TRIGGERS else text
-
-
-def _json_value(column: str, value: Any) -> Any:
-    """``clean(_export(column, value))`` of ``runs_json``, with the common cases first."""
-    kind = type(value)
-    if column in _TIMES:
-        return _clean(_export(column, value))
-    if value is None or kind is str or kind is int or kind is bool:
-        return value
-    if kind is float and math.isfinite(value):
-        return value
-    return _clean(_export(column, value))
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return fmt.param(value)
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+        text = _cell(value)
+    if text and text[0] in _RISKY_FIRST:
+        return formula_safe(text)
+    return text
 
 
 def runs_csv(rows: list[dict[str, Any]]) -> str:
@@ -97,17 +74,35 @@ def runs_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([formula_safe(c) for c in columns])
-    for row in rows:
-        writer.writerow([_csv_cell(c, row.get(c)) for c in columns])
+    writer.writerows([_csv_text(c, row.get(c)) for c in columns] for row in rows)
     return buffer.getvalue()
+
+
+def _clean(value: Any) -> Any:
+    """``value`` for JSON: non-finite floats as words, inside lists and dicts too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return fmt.param(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _json_value(column: str, value: Any) -> Any:
+    """``_clean(_export(column, value))``, with the usual values on a short path."""
+    if column in _TIMES:
+        return fmt.iso(value) or None
+    if type(value) is str or value is None:
+        return value
+    return _clean(value)
 
 
 def runs_json(rows: list[dict[str, Any]]) -> str:
     """Runs as a JSON array of objects (one per line), non-finite numbers as strings."""
     columns = _columns(rows)
-    lines = [json.dumps({c: _json_value(c, row.get(c)) for c in columns},
-                        ensure_ascii=False, allow_nan=False, default=str)
-             for row in rows]
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str).encode
+    lines = [encode({c: _json_value(c, row.get(c)) for c in columns}) for row in rows]
     text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 

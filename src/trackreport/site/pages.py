@@ -15,6 +15,7 @@ only fields typed ``Markup`` are inserted as HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -103,7 +104,7 @@ class BestRun:
     started_time: str = doc("Start time, ISO 8601 UTC (for <time datetime>).")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One cell of the runs table."""
 
@@ -120,6 +121,18 @@ class Cell:
     css: str = doc("Extra CSS class (e.g. status-finished).", default="")
     time: str = doc("ISO 8601 UTC for date cells (<time datetime>), else ''.", default="")
 
+    @property
+    def classes(self) -> str:
+        """The cell's ``class`` attribute: ``css``, ``best`` and ``hidden-group``, as they apply."""
+        if not (self.best or self.hidden):  # most cells
+            return self.css
+        names = [self.css] if self.css else []
+        if self.best:
+            names.append("best")
+        if self.hidden:
+            names.append("hidden-group")
+        return " ".join(names)
+
 
 @dataclass
 class Column:
@@ -133,7 +146,43 @@ class Column:
     title: str = doc("Tooltip: the full key and what the column shows.", default="")
 
 
-@dataclass
+class LazyCells(Sequence[Cell]):
+    """The cells of one table row, made each time they are read.
+
+    A runs table of thousands of runs would otherwise keep a cell object per
+    run and column until the page is written; this way each row's cells live
+    only while the row is written (and the garbage collector never walks
+    them). Reads as a list: iteration, ``len``, indexing, equality.
+    """
+
+    __slots__ = ("_make", "_source")
+
+    def __init__(self, make: Callable[[Any], list[Cell]], source: Any) -> None:
+        self._make = make
+        self._source = source
+
+    def _cells(self) -> list[Cell]:
+        return self._make(self._source)
+
+    def __iter__(self) -> Iterator[Cell]:
+        return iter(self._cells())
+
+    def __len__(self) -> int:
+        return len(self._cells())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._cells()[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._cells() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._cells())
+
+
+@dataclass(slots=True)
 class Row:
     """One run in the runs table."""
 
@@ -141,7 +190,7 @@ class Row:
     name: str = doc("Run name (first cell, links to the run page).")
     url: str = doc("Relative URL of the run page.")
     status: str = doc("Run status.")
-    cells: list[Cell] = doc("The other cells, in column order (after the name).")
+    cells: Sequence[Cell] = doc("The other cells, in column order (after the name).")
     parent: str = doc("Run id of the parent run when that run is in the table, else ''.",
                       default="")
     children: int = doc("Number of child runs listed right after this row.", default=0)

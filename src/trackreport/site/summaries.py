@@ -50,7 +50,7 @@ def forge_commit_url(remote: str | None, commit: str | None) -> str:
     return ""
 
 
-@dataclass
+@dataclass(slots=True)
 class MetricStats:
     """True last/min/max of one metric of one run."""
 
