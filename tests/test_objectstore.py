@@ -340,3 +340,29 @@ def test_tails_of_a_killed_writers_segments_are_fetched_in_one_batch(
     assert [t.count(b'"i":"') for t in tails] == [1] * 12
     assert b'"i":"11"' in tails[-1]
     assert file.close()  # folds them (and closes the spool)
+
+
+def test_without_a_writable_cache_tails_are_fetched_one_at_a_time(
+        s3_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch is fetched for the cache: where it cannot keep them, no batch is refetched."""
+    store = Store(s3_store)
+    store.ensure()
+    file = EventFile(store.storage, "runs/r1", "10-abc")
+    for i in range(5):
+        file.add({"type": "tags", "time": float(i + 1), "tags": {"i": str(i)}})
+        assert file.flush()
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "a-file"))  # cannot hold a folder
+    storage = Store(s3_store).storage
+    assert isinstance(storage, ObjectStorage)
+    rels = storage.list_event_files("runs/r1")
+    fs = storage.fs
+    calls: list[str] = []
+    cat, cat_file = fs.cat, fs.cat_file
+    monkeypatch.setattr(fs, "cat", lambda paths, **kw: calls.append("cat") or cat(paths, **kw))
+    monkeypatch.setattr(fs, "cat_file",
+                        lambda path, **kw: calls.append("cat_file") or cat_file(path, **kw))
+    tails = [storage.read_tail(rel, 200)[0] for rel in rels]
+    assert calls == ["cat"] + ["cat_file"] * 4
+    assert [b'"i":"%d"' % i in t for i, t in enumerate(tails)] == [True] * 5
+    assert file.close()

@@ -79,6 +79,7 @@ class ObjectStorage:
         self._listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._prefetched: tuple[str, float, dict[str, list[dict[str, Any]]]] | None = None
         self._visible: dict[str, list[str]] = {}  # folder -> its last list_event_files
+        self._batching = True  # False once the cache turned out not to keep what is fetched
         self.requests = 0  # reads and listings sent to the store (benchmarks count them)
         self.fetched = 0  # objects downloaded (not from the cache)
 
@@ -291,10 +292,12 @@ class ObjectStorage:
         """
         data = self._cached(rel)
         if data is None:
-            batch = self._batch_from(rel)
+            batch = self._batch_from(rel) if self._batching else [rel]
             if len(batch) > 1:
                 got = self.read_many(batch).get(rel)
                 data = got if isinstance(got, bytes) else None
+                # the neighbours were fetched for the cache: without one, fetch one at a time
+                self._batching = self._cached(batch[-1]) is not None
             if data is None:
                 data = self.read_bytes(rel)
         return data[-size:], len(data)
@@ -312,9 +315,9 @@ class ObjectStorage:
             size = int((self._infos.get(other) or {}).get("size") or 0)
             if batch and total + size > BATCH_BYTES:
                 break
+            path = self._cache_file(other)
             if other == rel or (segments.is_immutable(other.rsplit("/", 1)[-1])
-                                and self._cache_file(other) is not None
-                                and not self._cache_file(other).exists()):  # type: ignore[union-attr]
+                                and path is not None and not path.exists()):
                 batch.append(other)
                 total += size
         return batch

@@ -34,6 +34,7 @@ class SegmentHandle:
         self.compacted_to = 0  # the last seq folded into a compacted object
         self._open = b""
         self._spool: IO[bytes] | None = None
+        self._released = False  # the spool closed for good: segments only, no compaction
 
     def lost(self) -> bool:
         """Objects are not lost as a deleted folder's files are: always False."""
@@ -57,15 +58,16 @@ class SegmentHandle:
                 f"{self.storage.url}/{rel} exists: another writer uses the id {self.writer!r}")
         if not self._open:
             self._open = data[:data.find(b"\n") + 1]
-        if self._spool is None:
+        if self._spool is None and not self._released:
             # unbuffered: a forked child's copy holds no buffered bytes to flush into it
             self._spool = tempfile.TemporaryFile(prefix="trackreport-spool-", buffering=0)
             _spooling.add(self)
             if self.seq:  # a late write after close: the spool starts with what is compacted
                 self._spool.write(self._compacted())
         self.seq = seq
-        self._spool.seek(0, os.SEEK_END)
-        self._spool.write(data)
+        if self._spool is not None:
+            self._spool.seek(0, os.SEEK_END)
+            self._spool.write(data)
         return len(data)
 
     def _compacted(self) -> bytes:
@@ -78,6 +80,8 @@ class SegmentHandle:
 
     def close(self) -> None:
         """Replace this writer's segments by one compacted object (when it has several)."""
+        if self._released:
+            return
         if self.seq <= 1 or self.compacted_to == self.seq or self._spool is None:
             if self._spool is not None and self.seq <= 1:
                 self._close_spool()  # one segment is this writer's one object
@@ -94,6 +98,12 @@ class SegmentHandle:
         self.compacted_to = self.seq
         self._close_spool()  # what it held is the compacted object now
 
+    def release(self) -> None:
+        """Close the spool for good (a forked child, interpreter exit): from now on
+        segments only; ``trackreport compact`` folds them."""
+        self._released = True
+        self._close_spool()
+
     def _close_spool(self) -> None:
         if self._spool is not None:
             self._spool.close()
@@ -109,12 +119,13 @@ class SegmentHandle:
 _spooling: set[SegmentHandle] = set()
 
 
-def _close_spools_in_child() -> None:
-    """A forked child never writes through its parent's handles (the writer forgets
-    them): close its copies of their spools (the parent's stay open)."""
+def release_all() -> None:
+    """Close every spool still open (its writer was never closed, or its compaction
+    failed): at interpreter exit, after the last flush; and in a forked child, which
+    never writes through its parent's handles (the parent's spools stay open)."""
     for handle in list(_spooling):
-        handle._close_spool()
+        handle.release()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_spools_in_child)
+    os.register_at_fork(after_in_child=release_all)

@@ -18,10 +18,11 @@ def end_runs_before_thread_shutdown() -> None:
     register = getattr(threading, "_register_atexit", None)
     if register is None or _registered[0]:
         return
-    from . import fluent, writer
+    from . import fluent, segmentwriter, writer
 
     _registered[0] = True
-    try:  # the last registered runs first: end the runs, then flush what is left
+    try:  # the last registered runs first: end the runs, flush what is left, close spools
+        register(segmentwriter.release_all)
         register(writer.flush_all)
         register(fluent._at_exit)
     except RuntimeError:  # pragma: no cover - already shutting down
