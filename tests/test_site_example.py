@@ -56,3 +56,25 @@ def test_run_pages_show_the_primary_metric_in_its_format() -> None:
             .select_one(".big-number").get_text(strip=True) for d in sorted(root.iterdir())]
     assert bigs and all(b.endswith("%") for b in bigs), bigs
     assert "99.5\u00a0%" in bigs
+
+
+def test_tables_show_a_percent_metric_as_the_sentences_do() -> None:
+    # The runs table and the run pages' metric tables write val_roc_auc as "99.5 %" too,
+    # so one value never reads as 99.5 % in a sentence and 0.9952 in the table beside it.
+    from bs4 import BeautifulSoup
+
+    site = Path(__file__).resolve().parent.parent / "site_example"
+    exp = BeautifulSoup(next((site / "experiments").glob("*/index.html")).read_text("utf-8"),
+                        "html.parser")
+    table = exp.select_one("table")
+    headers = [th.get_text(" ", strip=True) for th in table.select("thead th")]
+    column = next(i for i, h in enumerate(headers) if "val_roc_auc" in h or "ROC" in h)
+    cells = [tr.find_all(["th", "td"])[column].get_text(strip=True).rstrip("★")
+             for tr in table.select("tbody tr")]
+    assert cells and all(c.endswith("\u00a0%") for c in cells), cells
+    assert "99.5\u00a0%" in cells
+    for page in sorted((site / "runs").glob("*/index.html")):
+        soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+        row = soup.select_one("tr.primary-row")
+        big = soup.select_one(".big-number").get_text(strip=True)
+        assert row.find_all("td")[0].get_text(strip=True) == big

@@ -316,7 +316,7 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
             if math.isnan(st.min):  # every value NaN: words, and sorted last
                 return Cell(NO_FINITE, "metrics", None, css="muted",
                             title="every logged value is NaN")
-            return Cell(fmt.number(st.last), "metrics", fmt.plain_number(st.last) or None,
+            return Cell(infos[k].value(st.last), "metrics", fmt.plain_number(st.last) or None,
                         best=k in best_values and st.last == best_values[k])
 
         for k in metric_keys[:n_lead]:
@@ -340,7 +340,7 @@ def runs_table(ordered: list[RunSummary], exp: Experiment, ranking: Ranking,
         for k in metric_keys:
             st = r.stats.get(k)
             for v in ((st.min, st.max) if st and not math.isnan(st.min) else (None, None)):
-                cells.append(Cell(fmt.number(v) if v is not None else "", "metrics-minmax",
+                cells.append(Cell(infos[k].value(v) if v is not None else "", "metrics-minmax",
                                   fmt.plain_number(v) or None, hidden=True))
         for k in param_keys:
             if k in r.params:

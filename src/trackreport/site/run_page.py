@@ -124,16 +124,16 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
         elif math.isnan(st.last):
             note = "the last value is NaN"
         no_finite = math.isnan(st.min)
+        info = MetricInfo.of(key, exp)  # the experiment's label and format (percent)
+        shown = info.value
         metric_rows.append(MetricRow(
-            key=key, last=NO_FINITE if no_finite else fmt.number(st.last),
-            min="" if no_finite else fmt.number(st.min),
-            max="" if no_finite else fmt.number(st.max), steps=fmt.integer(st.count),
+            key=key, last=NO_FINITE if no_finite else shown(st.last),
+            min="" if no_finite else shown(st.min),
+            max="" if no_finite else shown(st.max), steps=fmt.integer(st.count),
             last_step=fmt.integer(st.last_step), goal_words=GOAL_WORDS.get(goal or "", ""),
             primary=key == primary_key, note=note))
         if key == primary_key:
-            info = MetricInfo.of(key, exp)  # the experiment's label and format (percent)
             label = info.label
-            shown = info.value if info.percent else fmt.number
             primary.append(Fact(label, shown(st.last),
                                 detail=GOAL_WORDS.get(goal or "", "")))
             if st.count > 1 and goal:
