@@ -305,3 +305,19 @@ def test_a_site_replaced_during_the_build_is_left_alone(
         build_site(root, out, progress=another_build)
     assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
                                          .index_path.parent)
+
+
+def test_a_linked_cache_folder_is_neither_read_nor_followed(
+        store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    root, _ = store
+    out = tmp_path / "site"
+    build_site(root, out)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(str(out / CACHE_DIR), elsewhere)  # a valid cache, now behind a link
+    (out / CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    before = sorted(p.name for p in elsewhere.iterdir())
+    build_site(root, out)
+    assert sorted(p.name for p in elsewhere.iterdir()) == before  # nothing deleted there
+    assert not (out / CACHE_DIR).is_symlink() and (out / CACHE_DIR / "cache.json").is_file()
+    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
+                                         .index_path.parent)

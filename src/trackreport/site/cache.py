@@ -116,6 +116,8 @@ class BuildCache:
     def load(cls, site: Path, key: str) -> BuildCache:
         """The cache inside ``site`` when it was made with the same ``key``, else empty."""
         folder = site / CACHE_DIR
+        if folder.is_symlink():  # not one this build wrote: never read through a link
+            return cls(key)
         try:
             with open(folder / "cache.json", encoding="utf-8") as fh:
                 data = json.load(fh)

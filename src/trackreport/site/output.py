@@ -159,8 +159,9 @@ def _commit(writer: SiteWriter, final: Path, out: Path) -> None:
                 rel = name if here == "." else f"{here}/{name}"
                 written.append((rel, os.path.join(dirpath, name)))
         keep = writer.kept | {rel for rel, _ in written}
-        try:
-            (final / CACHE_DIR / "cache.json").unlink()  # from here on the cache is wrong
+        cache = final / CACHE_DIR
+        try:  # from here on the cache is wrong (a link there is removed, never followed)
+            cache.unlink() if cache.is_symlink() else (cache / "cache.json").unlink()
         except FileNotFoundError:
             pass
         _prune(final, keep)
