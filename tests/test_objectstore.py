@@ -7,6 +7,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -314,6 +315,16 @@ print(run.id)
     assert run.metrics["child"].values == [1.0]
 
 
+def _count_fetches(fs: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the fetch calls ("cat", "cat_file") made on ``fs`` from now on."""
+    calls: list[str] = []
+    cat, cat_file = fs.cat, fs.cat_file
+    monkeypatch.setattr(fs, "cat", lambda paths, **kw: calls.append("cat") or cat(paths, **kw))
+    monkeypatch.setattr(fs, "cat_file",
+                        lambda path, **kw: calls.append("cat_file") or cat_file(path, **kw))
+    return calls
+
+
 def test_tails_of_a_killed_writers_segments_are_fetched_in_one_batch(
         s3_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build reads the tail of each segment in turn: one concurrent fetch, not one each."""
@@ -329,12 +340,7 @@ def test_tails_of_a_killed_writers_segments_are_fetched_in_one_batch(
     assert isinstance(storage, ObjectStorage)
     rels = reader.storage.list_event_files("runs/r1")
     assert len(rels) == 12
-    fs = storage.fs
-    calls: list[str] = []
-    cat, cat_file = fs.cat, fs.cat_file
-    monkeypatch.setattr(fs, "cat", lambda paths, **kw: calls.append("cat") or cat(paths, **kw))
-    monkeypatch.setattr(fs, "cat_file",
-                        lambda path, **kw: calls.append("cat_file") or cat_file(path, **kw))
+    calls = _count_fetches(storage.fs, monkeypatch)
     tails = [storage.read_tail(rel, 200)[0] for rel in rels]
     assert calls == ["cat"]  # the first tail fetched all twelve concurrently (and cached them)
     assert [t.count(b'"i":"') for t in tails] == [1] * 12
@@ -356,12 +362,7 @@ def test_without_a_writable_cache_tails_are_fetched_one_at_a_time(
     storage = Store(s3_store).storage
     assert isinstance(storage, ObjectStorage)
     rels = storage.list_event_files("runs/r1")
-    fs = storage.fs
-    calls: list[str] = []
-    cat, cat_file = fs.cat, fs.cat_file
-    monkeypatch.setattr(fs, "cat", lambda paths, **kw: calls.append("cat") or cat(paths, **kw))
-    monkeypatch.setattr(fs, "cat_file",
-                        lambda path, **kw: calls.append("cat_file") or cat_file(path, **kw))
+    calls = _count_fetches(storage.fs, monkeypatch)
     tails = [storage.read_tail(rel, 200)[0] for rel in rels]
     assert calls == ["cat"] + ["cat_file"] * 4
     assert [b'"i":"%d"' % i in t for i, t in enumerate(tails)] == [True] * 5

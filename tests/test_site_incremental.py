@@ -60,6 +60,12 @@ def store(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return root, {"parent": parent, "child": child, "other": other}
 
 
+def assert_same_as_clean(store: Path, out: Path, tmp_path: Path) -> None:
+    """The site at ``out`` is byte for byte a clean build of ``store``."""
+    assert site_files(out) == site_files(build_site(store, tmp_path / "c", clean=True)
+                                         .index_path.parent)
+
+
 def assert_incremental_equals_clean(store: Path, tmp_path: Path, label: str) -> None:
     inc = tmp_path / "inc"
     build_site(store, inc)
@@ -159,8 +165,7 @@ def test_cli_clean_flag_and_a_corrupt_cache(store: tuple[Path, dict[str, str]],
     (out / CACHE_DIR / "cache.json").write_text("{not json")
     (out / CACHE_DIR / "values.bin").write_bytes(b"\x00")
     build_site(root, out)
-    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
-                                         .index_path.parent)
+    assert_same_as_clean(root, out, tmp_path)
 
 
 def _cli_build(store: Path, out: Path, workers: str, *extra: str) -> subprocess.CompletedProcess:
@@ -244,8 +249,7 @@ def test_unchanged_files_stay_in_place_and_foreign_ones_go(
     assert not (out / "stray.html").exists() and not (out / "runs" / "gone").exists()
     assert list(outside.iterdir()) == []  # nothing written through the link
     assert not beta.is_symlink() and (beta / "index.html").is_file()
-    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
-                                         .index_path.parent)
+    assert_same_as_clean(root, out, tmp_path)
 
 
 def test_a_failure_while_files_are_put_in_place_means_a_full_build_next(
@@ -283,8 +287,7 @@ def test_a_failure_while_files_are_put_in_place_means_a_full_build_next(
     build_site(root, out)
     assert len(read) == 3  # every run read again
     monkeypatch.undo()
-    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
-                                         .index_path.parent)
+    assert_same_as_clean(root, out, tmp_path)
 
 
 def test_a_site_replaced_during_the_build_is_left_alone(
@@ -303,8 +306,7 @@ def test_a_site_replaced_during_the_build_is_left_alone(
 
     with pytest.raises(BuildError, match="changed by another build during this one"):
         build_site(root, out, progress=another_build)
-    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
-                                         .index_path.parent)
+    assert_same_as_clean(root, out, tmp_path)
 
 
 def test_a_linked_cache_folder_is_neither_read_nor_followed(
@@ -319,5 +321,4 @@ def test_a_linked_cache_folder_is_neither_read_nor_followed(
     build_site(root, out)
     assert sorted(p.name for p in elsewhere.iterdir()) == before  # nothing deleted there
     assert not (out / CACHE_DIR).is_symlink() and (out / CACHE_DIR / "cache.json").is_file()
-    assert site_files(out) == site_files(build_site(root, tmp_path / "c", clean=True)
-                                         .index_path.parent)
+    assert_same_as_clean(root, out, tmp_path)

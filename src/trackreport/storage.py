@@ -285,19 +285,7 @@ class LocalStorage:
         Only regular files inside the store count; a symbolic link leading
         outside it is skipped with a warning.
         """
-        out = []
-        for name in self.list_dir(rel):
-            if name.startswith("events-") and name.endswith(".jsonl"):
-                path = f"{rel}/{name}" if rel else name
-                try:
-                    self._regular(path)
-                except UnsafePathError:
-                    _warn_outside(path)
-                    continue
-                except FileNotFoundError:
-                    continue
-                out.append(path)
-        return out
+        return list(self._identities_in(rel, None))
 
     def event_file_identities(self, rels: list[str]) -> dict[str, dict[str, str]]:
         """``identity`` of each of ``list_event_files(rel)``, for every folder in ``rels``.

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..errors import BuildError, RunNotFoundError
 from ..reader import parse_lines, read_experiments, read_run
+from ..records import Run
 from ..store import Store
 from . import format as fmt
 from .cache import FORMAT, BuildCache, RunEntry, code_identity, digest, tree_identity
@@ -42,7 +43,7 @@ from .prefetch import Prefetched, Workers, replay_warnings, worker_count
 from .ranking import metric_goal
 from .run_page import data_script, run_page
 from .story import MetricInfo
-from .summaries import RunSummary, finite, forge_commit_url, series_arrays, summarize
+from .summaries import RunSummary, SeriesArrays, finite, forge_commit_url, series_arrays, summarize
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import run_slug
 
@@ -312,28 +313,20 @@ class _Builder:
                 entry = old.runs[run_id]
                 summary, models = entry.summary, entry.models
                 assert summary is not None  # noqa: S101 - fresh entries have one
-            elif results is not None and run_id not in parents:
-                got = next(results)
-                if got is None:  # the run vanished
+            else:
+                ahead_of_us = results is not None and run_id not in parents
+                got = next(results) if results is not None and ahead_of_us else None
+                if ahead_of_us and got is None:  # the run vanished
                     continue
                 if isinstance(got, Prefetched):
                     item = got
                     replay_warnings(item)
                     summary, models = item.summary, item.models
-                else:  # the worker failed: read the run here (and fail here)
-                    try:
-                        run = read_run(self.store, run_id)
-                    except RunNotFoundError:
+                else:  # not read ahead, or the worker failed: read it here (and fail here)
+                    read = self._read_here(run_id)
+                    if read is None:  # the run vanished
                         continue
-                    arrays = series_arrays(run)
-                    summary, models = summarize(run, arrays), list(run.models)
-            else:
-                try:
-                    run = read_run(self.store, run_id)
-                except RunNotFoundError:
-                    continue
-                arrays = series_arrays(run)
-                summary, models = summarize(run, arrays), list(run.models)
+                    run, arrays, summary, models = read
             ctx.exp_slug(summary.experiment)
             if summary.parent_run_id and summary.parent_run_id != summary.run_id:
                 self.children.setdefault(summary.parent_run_id, []).append(summary)
@@ -424,6 +417,15 @@ class _Builder:
         self.writer.write("data/runs.csv", runs_csv(rows))
         self.writer.write("data/runs.json", runs_json(rows))
         new.save(self.out)
+
+    def _read_here(self, run_id: str) -> tuple[Run, SeriesArrays, RunSummary, list[Any]] | None:
+        """Read and summarize a run in this process (None: it vanished)."""
+        try:
+            run = read_run(self.store, run_id)
+        except RunNotFoundError:
+            return None
+        arrays = series_arrays(run)
+        return run, arrays, summarize(run, arrays), list(run.models)
 
     def _prefetch_one(self, task: tuple[str, float | None]) -> Prefetched | None:
         """In a worker: read a run and write its page as if it listed no children."""
