@@ -18,7 +18,6 @@ written into a page.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,7 +54,6 @@ _MARKER_TEXT = (
     "A new build replaces everything in it.\n"
 )
 
-_PARENT = re.compile(rb'"parent_run_id":\s*"([0-9A-Za-z_-]{1,128})"')
 
 
 @dataclass
@@ -265,68 +263,68 @@ class _Builder:
             if write_assets is not None:
                 write_assets(self.out / "assets")
 
-    def _scan(self, run_id: str) -> tuple[float | None, list[str]]:
-        """The last event time of a run's files and the parent ids its first lines name."""
-        rels = self.store.run_event_files(run_id)
-        return (_latest(file_last_event(self.store, rel) for rel in rels),
-                sorted(self.parent_ids([run_id])))
-
     def _build_runs(self, old: BuildCache, new: BuildCache, key: str, run_ids: list[str],
                     files: dict[str, dict[str, str]], fresh: set[str], stale: list[str],
                     workers: Workers | None) -> None:
-        """Write every run's page (workers, when given, read and render ahead)."""
+        """Write every run's page (workers, when given, read and render the runs to read).
+
+        First every run to read is read once, its summary kept and its page written
+        as if it listed no children; then, with every run's parent known, a page
+        that must list children (or that a worker made differently) is made again.
+        """
         ctx = self.ctx
-        scanning = workers.map_async("_scan", stale) if workers is not None else None
-        self._write_assets(old)  # while the workers scan
-        scans = scanning.get() if scanning is not None else [self._scan(r) for r in stale]
-        if any(isinstance(found, BaseException) for found in scans):
-            scans = [self._scan(r) for r in stale]
-        scanned = dict(zip(stale, scans, strict=True))
-        last_events: dict[str, float | None] = {}
-        parents: set[str] = set()
-        for rid in run_ids:
-            if rid in fresh:
-                last_events[rid] = old.runs[rid].last_event
-                parents.update(old.runs[rid].parents)
-            else:
-                last_events[rid] = scanned[rid][0]
-        ctx.last_event = _latest([*last_events.values(), *(
-            file_last_event(self.store, rel) for rel in self.store.experiment_event_files())])
-        run_parents = {rid: scanned[rid][1] for rid in stale}
-        for found in run_parents.values():
-            parents.update(found)
         total = len(run_ids)
-        # Newest first: nested runs start after their parent, so a parent's page is
-        # written once its children are known (it lists them).
-        done = 0
+        done = len(fresh)
+        for counted in range(1, done + 1) if self.progress is not None else ():
+            self.progress(counted, total)  # the runs as they were: nothing to read
+        if workers is not None:
+            results: Iterable[Any] = workers.imap("_prefetch_one", stale)
+            self._write_assets(old)  # while the workers read
+        else:
+            self._write_assets(old)
+            results = map(self._prefetch_one, stale)
+        items: dict[str, Prefetched | BaseException] = {}
+        for run_id, got in zip(stale, results, strict=True):
+            if got is None:  # the run vanished
+                continue
+            items[run_id] = got
+            done += 1
+            if self.progress is not None:
+                self.progress(done, total)
+        summaries = {rid: old.runs[rid].summary for rid in fresh}
+        summaries.update((rid, got.summary) for rid, got in items.items()
+                         if isinstance(got, Prefetched))
+        parents = {s.parent_run_id for s in summaries.values()
+                   if s is not None and s.parent_run_id and s.parent_run_id != s.run_id}
+        parents.update(rid for rid, got in items.items() if not isinstance(got, Prefetched))
+        # Newest first, then the runs that list children: a page lists its children in
+        # the order they were made.
         ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
             [r for r in reversed(run_ids) if r in parents]
-        # Runs to read that list no children are read and rendered ahead by workers.
-        ahead = [r for r in ordered_ids if r not in fresh and r not in parents]
-        results = workers.imap("_prefetch_one", [(r, last_events[r]) for r in ahead]) \
-            if workers is not None else None
+        last_events: dict[str, float | None] = {}
         for run_id in ordered_ids:
             run = None
             arrays = None
             item: Prefetched | None = None
             if run_id in fresh:
                 entry = old.runs[run_id]
-                summary, models = entry.summary, entry.models
+                summary, models, last_event = entry.summary, entry.models, entry.last_event
                 assert summary is not None  # noqa: S101 - fresh entries have one
             else:
-                ahead_of_us = results is not None and run_id not in parents
-                got = next(results) if results is not None and ahead_of_us else None
-                if ahead_of_us and got is None:  # the run vanished
+                got = items.get(run_id)
+                if got is None:  # the run vanished
                     continue
                 if isinstance(got, Prefetched):
                     item = got
                     replay_warnings(item)
-                    summary, models = item.summary, item.models
-                else:  # not read ahead, or the worker failed: read it here (and fail here)
+                    summary, models, last_event = item.summary, item.models, item.last_event
+                else:  # the worker failed: read it here (and fail here)
                     read = self._read_here(run_id)
                     if read is None:  # the run vanished
                         continue
                     run, arrays, summary, models = read
+                    last_event = run.last_event_time
+            last_events[run_id] = last_event
             ctx.exp_slug(summary.experiment)
             if summary.parent_run_id and summary.parent_run_id != summary.run_id:
                 self.children.setdefault(summary.parent_run_id, []).append(summary)
@@ -339,7 +337,7 @@ class _Builder:
             page_key = digest(key, files[run_id], repr(self.settings.get(summary.experiment)),
                               ctx.exp_page(summary.experiment),
                               [repr(ctx.run_line(k, page)) for k in kids], parent_exists,
-                              repr(run_models), last_events[run_id])
+                              repr(run_models), last_event)
             if item is not None and (kids or item.slug != ctx.exp_slug(summary.experiment)
                                      or item.parent_exists != parent_exists
                                      or repr(item.run_models) != repr(run_models)):
@@ -360,18 +358,15 @@ class _Builder:
                 self.render(run_page(ctx, self.store, run, summary, children=kids,
                                      parent_exists=parent_exists, models=run_models,
                                      write=self.writer.write,
-                                     last_event=last_events[run_id], arrays=arrays))
+                                     last_event=last_event, arrays=arrays))
                 self.writer.write(f"runs/{summary.slug}/data.js",
                                   data_script(ctx, run, summary, arrays))
-            new.runs[run_id] = RunEntry(
-                files=files[run_id], last_event=last_events[run_id],
-                parents=old.runs[run_id].parents if run_id in fresh else run_parents[run_id],
-                models=models, page_key=page_key, summary=summary)
+            new.runs[run_id] = RunEntry(files=files[run_id], last_event=last_event,
+                                        models=models, page_key=page_key, summary=summary)
             self.summaries.append(summary)
             del run, arrays, item
-            done += 1
-            if self.progress is not None:
-                self.progress(done, total)
+        ctx.last_event = _latest([*last_events.values(), *(
+            file_last_event(self.store, rel) for rel in self.store.experiment_event_files())])
         position = {run_id: i for i, run_id in enumerate(run_ids)}
         self.summaries.sort(key=lambda s: position.get(s.run_id, len(position)))
 
@@ -427,15 +422,15 @@ class _Builder:
         arrays = series_arrays(run)
         return run, arrays, summarize(run, arrays), list(run.models)
 
-    def _prefetch_one(self, task: tuple[str, float | None]) -> Prefetched | None:
-        """In a worker: read a run and write its page as if it listed no children."""
-        run_id, last_event = task
+    def _prefetch_one(self, run_id: str) -> Prefetched | None:
+        """Read a run and write its page as if it listed no children (in a worker, or here)."""
         try:
             run = read_run(self.store, run_id)
         except RunNotFoundError:
             return None
         arrays = series_arrays(run)
         summary, models = summarize(run, arrays), list(run.models)
+        last_event = run.last_event_time
         ctx = self.ctx
         slug = ctx.exp_slug(summary.experiment)
         parent = summary.parent_run_id
@@ -444,7 +439,7 @@ class _Builder:
         written: list[str] = []
 
         def write(rel: str, data: bytes | str) -> None:
-            self.writer.write(rel, data)
+            self.writer.stage(rel, data)
             written.append(rel)
 
         page = run_page(ctx, self.store, run, summary, children=[],
@@ -453,17 +448,5 @@ class _Builder:
         write(page.path, get_template(self.env, page.template).render(page=page))
         write(f"runs/{summary.slug}/data.js", data_script(ctx, run, summary, arrays))
         return Prefetched(run_id=run_id, summary=summary, models=models, slug=slug,
-                          parent_exists=parent_exists, run_models=run_models, written=written)
-
-    def parent_ids(self, run_ids: list[str]) -> set[str]:
-        """Run ids named as a parent at the start of some run's events (first 64 kB read)."""
-        found: set[str] = set()
-        for run_id in run_ids:
-            for rel in self.store.run_event_files(run_id):
-                try:
-                    head = self.store.storage.read_bytes(rel, 65536)
-                except OSError:
-                    continue
-                found.update(m.decode("ascii", "replace")
-                             for m in _PARENT.findall(head))
-        return found
+                          parent_exists=parent_exists, run_models=run_models, written=written,
+                          last_event=last_event)

@@ -2,7 +2,7 @@
 
 For every run it remembers the identity of each events file (size and
 modification time; an append changes both), the run's summary, its logged
-models, its last event time, the parent ids its first lines name, and a key
+models, its last event time, and a key
 of everything its page was made from. A later build reads only the runs whose
 files changed and copies the pages whose key is unchanged from the previous
 site, so an incremental build writes the same bytes as a clean one.
@@ -28,7 +28,7 @@ import numpy as np
 from .output import CACHE_DIR
 from .summaries import MetricStats, RunSummary
 
-FORMAT = 1
+FORMAT = 2
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -69,7 +69,6 @@ class RunEntry:
 
     files: dict[str, str]
     last_event: float | None
-    parents: list[str]
     models: list[Any]
     page_key: str
     summary: RunSummary | None = None
@@ -128,7 +127,7 @@ class BuildCache:
             runs = {}
             for run_id, e in data["runs"].items():
                 runs[run_id] = RunEntry(
-                    files=e["files"], last_event=e["last_event"], parents=e["parents"],
+                    files=e["files"], last_event=e["last_event"],
                     models=e["models"], page_key=e["page_key"], pages=e.get("pages", []),
                     summary=_summary_of(e["summary"], steps, values)
                     if e.get("summary") else None)
@@ -147,7 +146,7 @@ class BuildCache:
         for run_id in sorted(self.runs):
             e = self.runs[run_id]
             runs[run_id] = {
-                "files": e.files, "last_event": e.last_event, "parents": e.parents,
+                "files": e.files, "last_event": e.last_event,
                 "models": e.models, "page_key": e.page_key, "pages": e.pages,
                 "summary": _summary_json(e.summary, steps, values, offset)
                 if e.summary is not None else None,

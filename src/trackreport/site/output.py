@@ -282,13 +282,27 @@ class SiteWriter:
 
     def write(self, rel: str, data: bytes | str) -> None:
         """Write ``data`` at site path ``rel`` (POSIX, relative); refuse a second write."""
+        self._put(rel, data, claim=True)
+
+    def stage(self, rel: str, data: bytes | str) -> None:
+        """Write ``data`` at ``rel`` as ``write`` does, but leave claiming it to ``adopt``.
+
+        For a page made ahead (by a build worker, or here) that the build may still
+        replace: it is adopted, or deleted and made again.
+        """
+        self._put(rel, data, claim=False)
+
+    def _put(self, rel: str, data: bytes | str, *, claim: bool) -> None:
         if isinstance(data, str):
             data = data.encode("utf-8")
         parts = rel.split("/")
         if (not rel or rel.startswith("/") or "\\" in rel or "\x00" in rel
                 or any(p in ("", ".", "..") for p in parts)):
             raise BuildError(f"refusing to write {rel!r}: not a plain path inside the site")
-        self._claim(rel)
+        if claim:
+            self._claim(rel)
+        elif rel.lower() in self._seen:
+            self._claim(rel)  # raises: the name is taken
         path = self.root.joinpath(*parts)
         self._folder("/".join(parts[:-1]), path.parent)
         with open(path, "xb") as fh:  # exclusive: never through an existing file or link

@@ -43,6 +43,7 @@ class Prefetched:
     parent_exists: bool
     run_models: Any
     written: list[str] = field(default_factory=list)  # the site files it wrote
+    last_event: float | None = None  # the run's latest event time
     warnings: list[tuple[str, type[Warning], str, int]] = field(default_factory=list)
 
 
