@@ -214,6 +214,36 @@ def test_build_workers_write_the_same_bytes(store: tuple[Path, dict[str, str]],
     assert [p for p in want if want[p] != got[p]] == []
 
 
+def test_what_a_build_worker_fails_to_make_the_builder_makes(
+        store: tuple[Path, dict[str, str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root, ids = store
+    clean = tmp_path / "clean"
+    build_site(root, clean)
+    real_run, real_experiment = (build_mod._Builder._prefetch_one,
+                                 build_mod._Builder._experiment_files)
+    parent_pid = os.getpid()
+
+    def run_fails_in_a_worker(self: object, run_id: str) -> object:
+        if os.getpid() != parent_pid and run_id == ids["other"]:
+            raise OSError("worker lost its disk")
+        return real_run(self, run_id)
+
+    def experiment_fails_in_a_worker(self: object, name: str, write: object = None) -> object:
+        if os.getpid() != parent_pid and name == "alpha":
+            raise OSError("worker lost its disk")
+        return real_experiment(self, name, write)
+
+    monkeypatch.setattr(build_mod._Builder, "_prefetch_one", run_fails_in_a_worker)
+    monkeypatch.setattr(build_mod._Builder, "_experiment_files", experiment_fails_in_a_worker)
+    monkeypatch.setenv("TRACKREPORT_BUILD_WORKERS", "2")
+    out = tmp_path / "site"
+    build_site(root, out)
+    got, want = site_files(out), site_files(clean)
+    assert sorted(got) == sorted(want)
+    assert [p for p in want if want[p] != got[p]] == []
+
+
 def test_bad_build_workers_setting_is_one_line(store: tuple[Path, dict[str, str]],
                                                tmp_path: Path) -> None:
     root, _ = store

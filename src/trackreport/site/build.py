@@ -184,6 +184,8 @@ class _Builder:
         self.settings = read_experiments(store)
         self.ctx = SiteContext(settings=self.settings, title=title, version=__version__)
         self.built_at = source_date_epoch()
+        self._views: dict[str, Any] = {}  # the experiment views, for _experiment_files
+        self._last_events: dict[str, float | None] = {}
 
     def render(self, page: Page) -> None:
         template = get_template(self.env, page.template)
@@ -374,7 +376,6 @@ class _Builder:
                      files: dict[str, dict[str, str]], registry_files: dict[str, str]) -> None:
         """The experiment pages, the index, compare, models and data/ (from the summaries)."""
         ctx = self.ctx
-        last_events = {rid: entry.last_event for rid, entry in new.runs.items()}
         by_experiment: dict[str, list[RunSummary]] = {name: [] for name in self.settings}
         for summary in self.summaries:
             by_experiment.setdefault(summary.experiment, []).append(summary)
@@ -383,6 +384,7 @@ class _Builder:
             ctx.exp_slug(name)
         cards = []
         views = {}
+        todo = []  # the experiments whose pages are made again
         for name in sorted(by_experiment):
             runs = by_experiment[name]
             view = views[name] = experiment_view(ctx, name, runs)
@@ -392,26 +394,67 @@ class _Builder:
             new.experiments[name] = exp_key
             if not (old.experiments.get(name) == exp_key
                     and self._copy(old, f"experiments/{slug}")):
-                page = experiment_page(ctx, view, _latest(last_events[r.run_id] for r in runs))
-                page.ships = self.registry.ships(name, view.path, self.summaries)
-                self.render(page)
-                if runs:
-                    rows = export_rows(runs)
-                    self.writer.write(f"experiments/{slug}/runs.csv", runs_csv(rows))
-                    self.writer.write(f"experiments/{slug}/runs.json", runs_json(rows))
+                todo.append(name)
             card = experiment_card(view)
             card.ships = self.registry.ships(name, "index.html", self.summaries)
             cards.append((card, view.last_activity or 0.0))
-        self.render(index_page(ctx, cards, self.summaries))
-        self.render(compare_page(ctx, self.summaries, sorted(by_experiment), views))
-        self.registry.build(run_infos(
-            self.summaries, ctx.primary_metric,
-            lambda key, e: metric_goal(key, self.settings.get(e)),
-            lambda key, e: MetricInfo.of(key, self.settings.get(e))))
-        rows = export_rows(self.summaries)
-        self.writer.write("data/runs.csv", runs_csv(rows))
-        self.writer.write("data/runs.json", runs_json(rows))
+        self._views = views
+        self._last_events = {rid: entry.last_event for rid, entry in new.runs.items()}
+        # Experiment pages are made by workers (a fork sees every summary) while this
+        # process makes the index, compare, the registry and data/.
+        count = worker_count(len(self.summaries)) if len(todo) > 1 else 0
+        workers = Workers(self, count) if count else None
+        try:
+            made = workers.map_async("_experiment_files", todo, chunksize=1) \
+                if workers is not None else None
+            if made is None:
+                for name in todo:
+                    self._experiment_files(name, self.writer.write)
+            self.render(index_page(ctx, cards, self.summaries))
+            self.render(compare_page(ctx, self.summaries, sorted(by_experiment), views))
+            self.registry.build(run_infos(
+                self.summaries, ctx.primary_metric,
+                lambda key, e: metric_goal(key, self.settings.get(e)),
+                lambda key, e: MetricInfo.of(key, self.settings.get(e))))
+            rows = export_rows(self.summaries)
+            self.writer.write("data/runs.csv", runs_csv(rows))
+            self.writer.write("data/runs.json", runs_json(rows))
+            for name, written in zip(todo, made.get() if made is not None else (),
+                                     strict=False):
+                if isinstance(written, list):
+                    self.writer.adopt(written)
+                    self.pages += 1
+                else:  # the worker failed: make it here (and fail here)
+                    self._experiment_files(name, self.writer.write)
+        finally:
+            if workers is not None:
+                workers.close()
         new.save(self.out)
+
+    def _experiment_files(self, name: str,
+                          write: Callable[[str, bytes | str], None] | None = None) -> list[str]:
+        """Write the page of experiment ``name`` and its runs.csv and runs.json.
+
+        ``write``: how (default: ``stage``, as a worker does; the builder adopts them).
+        Returns the site paths written.
+        """
+        put = write or self.writer.stage
+        ctx = self.ctx
+        view = self._views[name]
+        runs = view.runs
+        slug = ctx.exp_slug(name)
+        page = experiment_page(ctx, view, _latest(self._last_events[r.run_id] for r in runs))
+        page.ships = self.registry.ships(name, view.path, self.summaries)
+        written = [page.path]
+        put(page.path, get_template(self.env, page.template).render(page=page))
+        if runs:
+            rows = export_rows(runs)
+            written += [f"experiments/{slug}/runs.csv", f"experiments/{slug}/runs.json"]
+            put(written[1], runs_csv(rows))
+            put(written[2], runs_json(rows))
+        if write is not None:
+            self.pages += 1
+        return written
 
     def _read_here(self, run_id: str) -> tuple[Run, SeriesArrays, RunSummary, list[Any]] | None:
         """Read and summarize a run in this process (None: it vanished)."""
