@@ -419,6 +419,7 @@ class _Builder:
             rows = export_rows(self.summaries)
             self.writer.write("data/runs.csv", runs_csv(rows))
             self.writer.write("data/runs.json", runs_json(rows))
+            new.save(self.out)  # while the workers finish
             for name, written in zip(todo, made.get() if made is not None else (),
                                      strict=False):
                 if isinstance(written, list):
@@ -429,7 +430,6 @@ class _Builder:
         finally:
             if workers is not None:
                 workers.close()
-        new.save(self.out)
 
     def _experiment_files(self, name: str,
                           write: Callable[[str, bytes | str], None] | None = None) -> list[str]:

@@ -8,6 +8,7 @@ summary can rank runs exactly as the site does. Runs are any objects with
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ def _tokens(key: str) -> list[str]:
     return [t for t in re.split(r"[^a-z0-9]+", key.lower()) if t]
 
 
+@functools.lru_cache(maxsize=4096)
 def guess_goal(key: str) -> str | None:
     """'max' or 'min' when a part of the metric's name says it (val_acc, test/rmse), else None.
 
