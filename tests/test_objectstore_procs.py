@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -154,7 +156,8 @@ def test_compaction_beside_a_live_writer_and_concurrent_readers(s3_store: str) -
 
 @pytest.mark.parametrize("count", [3])
 def test_a_store_on_s3_builds_the_same_site_as_on_disk(s3_store: str, tmp_path: Path,
-                                                        count: int) -> None:
+                                                        count: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     body = """
     import itertools
     clock = itertools.count()
@@ -183,7 +186,9 @@ def test_a_store_on_s3_builds_the_same_site_as_on_disk(s3_store: str, tmp_path: 
                              str(count)).finish(timeout=120)
         assert rc == 0, err
     build_site(Store(local), tmp_path / "site-local")
-    build_site(Store(s3_store), tmp_path / "site-s3")
+    monkeypatch.setenv("TRACKREPORT_CACHE", str(tmp_path / "cache-here"))
+    cold = Store(s3_store)
+    build_site(cold, tmp_path / "site-s3")
 
     def files(root: Path) -> dict[str, bytes]:
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
@@ -193,6 +198,34 @@ def test_a_store_on_s3_builds_the_same_site_as_on_disk(s3_store: str, tmp_path: 
     assert sorted(a) == sorted(b)
     different = [name for name in a if a[name] != b[name]]
     assert different == []
+    # A build process of its own uses its worker processes on S3 too (fsspec's event
+    # loop thread is no reason not to fork), and writes the same site.
+    code = textwrap.dedent("""
+        import sys
+        from trackreport.site import build, prefetch
+        used = []
+        real = prefetch.Workers.__init__
+        def counting(self, target, count):
+            used.append(count)
+            real(self, target, count)
+        prefetch.Workers.__init__ = counting
+        from trackreport.store import Store
+        store = Store(sys.argv[1])
+        build.build_site(store, sys.argv[2])
+        print(used, store.storage.fetched)
+    """)
+    out = tmp_path / "site-s3-workers"
+    proc = subprocess.run([sys.executable, "-c", code, s3_store, str(out)], capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env=child_env(TRACKREPORT_BUILD_WORKERS="2",
+                                        TRACKREPORT_CACHE=str(tmp_path / "cache-child")))
+    assert proc.returncode == 0, proc.stderr
+    # workers for the runs (one experiment page: none for it); the objects the workers
+    # fetched are counted by the build, as a build without workers counts them
+    assert proc.stdout.split() == ["[2]", str(cold.storage.fetched)], proc.stdout
+    assert cold.storage.fetched >= count
+    c = files(out)
+    assert sorted(c) == sorted(a) and [name for name in a if a[name] != c[name]] == []
 
 
 def test_sigterm_and_exit_flush_to_s3(s3_store: str) -> None:

@@ -286,10 +286,14 @@ class _Builder:
             self._write_assets(old)
             results = map(self._prefetch_one, stale)
         items: dict[str, Prefetched | BaseException] = {}
+        storage = self.store.storage
         for run_id, got in zip(stale, results, strict=True):
             if got is None:  # the run vanished
                 continue
             items[run_id] = got
+            if workers is not None and isinstance(got, Prefetched) and got.requests:
+                storage.requests += got.requests  # type: ignore[attr-defined]
+                storage.fetched += got.fetched  # type: ignore[attr-defined]
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
@@ -467,6 +471,8 @@ class _Builder:
 
     def _prefetch_one(self, run_id: str) -> Prefetched | None:
         """Read a run and write its page as if it listed no children (in a worker, or here)."""
+        storage = self.store.storage
+        sent = getattr(storage, "requests", 0), getattr(storage, "fetched", 0)
         try:
             run = read_run(self.store, run_id)
         except RunNotFoundError:
@@ -492,4 +498,6 @@ class _Builder:
         write(f"runs/{summary.slug}/data.js", data_script(ctx, run, summary, arrays))
         return Prefetched(run_id=run_id, summary=summary, models=models, slug=slug,
                           parent_exists=parent_exists, run_models=run_models, written=written,
-                          last_event=last_event)
+                          last_event=last_event,
+                          requests=getattr(storage, "requests", 0) - sent[0],
+                          fetched=getattr(storage, "fetched", 0) - sent[1])

@@ -11,13 +11,15 @@ builder. So the site is byte for byte the same as a build without workers.
 
 Workers are used only where ``fork`` is, for stores with enough runs to pay
 for them, and never from a process running other threads (``trackreport serve``
-builds without them).
+builds without them), except fsspec's event loop, which a store on object
+storage starts and which fsspec makes anew in a forked child.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import threading
 import warnings
 from collections.abc import Iterator
@@ -44,6 +46,8 @@ class Prefetched:
     run_models: Any
     written: list[str] = field(default_factory=list)  # the site files it wrote
     last_event: float | None = None  # the run's latest event time
+    requests: int = 0  # requests and downloads the worker sent to object storage for it
+    fetched: int = 0
     warnings: list[tuple[str, type[Warning], str, int]] = field(default_factory=list)
 
 
@@ -66,9 +70,22 @@ def worker_count(runs: int) -> int:
         return 0
     if "fork" not in multiprocessing.get_all_start_methods():
         return 0
-    if threading.active_count() > 1:  # forking a threaded process is unsafe
+    if _other_threads():  # forking a threaded process is unsafe
         return 0
     return wanted
+
+
+_FORK_SAFE = re.compile(r"fsspecIO|asyncio_\d+")
+"""Threads a fork may leave behind: fsspec's event loop, which fsspec makes anew in a
+forked child (a store on object storage opens its own connection there), and the
+idle threads that loop resolved host names with."""
+
+
+def _other_threads() -> list[threading.Thread]:
+    """Threads besides this one, except those a fork may leave behind."""
+    current = threading.current_thread()
+    return [t for t in threading.enumerate()
+            if t is not current and not _FORK_SAFE.fullmatch(t.name)]
 
 
 def _call(task: tuple[str, Any]) -> Any:
