@@ -2,6 +2,8 @@
 
     python benchmarks/bench_s3.py            # 200 runs x 3 metrics x 300 steps
     python benchmarks/bench_s3.py --runs 50  # quicker
+    python benchmarks/bench_s3.py --scale --runs 10000 --steps 1000 --hour-flushes 0
+                                             # bench_scale.py's 10,000-run store on S3
 
 What it does:
 
@@ -68,15 +70,20 @@ def _log_runs(store: str, runs: int, steps: int, first: int = 0) -> None:
 
 
 def _upload(local: Path, bucket: str, endpoint: str) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     import boto3
 
     client = boto3.client("s3", endpoint_url=endpoint)
-    count = 0
-    for path in sorted(local.rglob("*")):
-        if path.is_file():
-            client.upload_file(str(path), bucket, f"store/{path.relative_to(local).as_posix()}")
-            count += 1
-    return count
+    files = [path for path in sorted(local.rglob("*")) if path.is_file()]
+
+    def put(path: Path) -> None:
+        client.put_object(Bucket=bucket, Key=f"store/{path.relative_to(local).as_posix()}",
+                          Body=path.read_bytes())
+
+    with ThreadPoolExecutor(8) as pool:  # boto3 clients are thread-safe
+        list(pool.map(put, files))
+    return len(files)
 
 
 def _build(store: object, out: Path) -> float:
@@ -166,6 +173,9 @@ def main() -> None:
                         help="flushes of the one-hour run of section 4 (0 skips it)")
     parser.add_argument("--hour-steps", type=int, default=10,
                         help="steps of 4 metrics logged between two flushes")
+    parser.add_argument("--scale", action="store_true",
+                        help="sections 1-3 on the store of bench_scale.py (--runs runs x 10 "
+                             "params x 5 metrics x --steps steps, JSONL written directly)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-s3-"))
     port = _free_port()
@@ -194,10 +204,16 @@ def _sections_1_to_3(args: argparse.Namespace, work: Path, endpoint: str) -> Non
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-s3")
     local = work / "local"
     t0 = time.perf_counter()
-    _log_runs(str(local), args.runs, args.steps)
+    if args.scale:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import bench_scale
+
+        bench_scale.make_scale_store(local, args.runs, args.steps)
+    else:
+        _log_runs(str(local), args.runs, args.steps)
     objects = _upload(local, "bench-s3", endpoint)
-    print(f"store: {args.runs} runs x 3 metrics x {args.steps} steps, {objects} objects "
-          f"({time.perf_counter() - t0:.1f} s to make)")
+    print(f"store: {args.runs} runs x {5 if args.scale else 3} metrics x {args.steps} steps, "
+          f"{objects} objects ({time.perf_counter() - t0:.1f} s to make and upload)")
 
     from trackreport.objectstore import ObjectStorage
     from trackreport.store import Store
