@@ -244,6 +244,30 @@ def test_what_a_build_worker_fails_to_make_the_builder_makes(
     assert [p for p in want if want[p] != got[p]] == []
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_run_deleted_while_the_build_reads_is_left_out(
+        store: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        workers: str) -> None:
+    root, ids = store
+    real = build_mod.read_run
+
+    def deleting(store_: object, run_id: str) -> object:
+        if run_id == ids["parent"]:  # deleted between the listing and its read
+            shutil.rmtree(root / "runs" / run_id, ignore_errors=True)
+        return real(store_, run_id)
+
+    monkeypatch.setattr(build_mod, "read_run", deleting)
+    monkeypatch.setenv("TRACKREPORT_BUILD_WORKERS", workers)
+    out = tmp_path / "site"
+    result = build_site(root, out)
+    assert result.runs == 2
+    assert not (out / "runs" / ids["parent"]).exists()
+    child = (out / "runs" / ids["child"] / "index.html").read_text()
+    assert ids["parent"] in child and f'runs/{ids["parent"]}/index.html' not in child
+    monkeypatch.undo()
+    assert_same_as_clean(root, out, tmp_path)
+
+
 def test_bad_build_workers_setting_is_one_line(store: tuple[Path, dict[str, str]],
                                                tmp_path: Path) -> None:
     root, _ = store
