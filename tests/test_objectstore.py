@@ -143,6 +143,31 @@ def test_reader_cache_fetches_only_new_objects(s3_store: str, tmp_path: Path,
     assert again.storage.requests == 2 + 1  # the same listings, one fetch
 
 
+def test_a_build_lists_the_runs_once_however_long_it_takes(
+        s3_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackreport import objectstore
+    from trackreport.site.build import build_site
+
+    for i in range(4):
+        with tr.start_run(name=f"run-{i}"):
+            tr.log_metric("m", float(i))
+    listed: list[str] = []
+    real = ObjectStorage._ls
+
+    def recording(self: ObjectStorage, rel: str, fresh: bool = False) -> Any:
+        listed.append(rel)
+        return real(self, rel, fresh)
+
+    monkeypatch.setattr(ObjectStorage, "_ls", recording)
+    monkeypatch.setattr(objectstore, "LISTING_SECONDS", 0.0)  # every listing is already old
+    store = Store(s3_store)
+    build_site(store, tmp_path / "site")
+    assert len(list((tmp_path / "site" / "runs").iterdir())) == 4
+    assert [rel for rel in listed if rel.startswith("runs/")] == []  # not one per run
+    store.run_event_files(store.run_ids()[0])  # outside a build a listing still ages
+    assert listed[-1].startswith("runs/")
+
+
 def test_artifacts_models_and_registry_on_s3(s3_store: str, tmp_path: Path) -> None:
     from trackreport.site.build import build_site
 

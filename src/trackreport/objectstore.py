@@ -15,7 +15,8 @@ import hashlib
 import os
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ class ObjectStorage:
         self._listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._prefetched: tuple[str, float, dict[str, list[dict[str, Any]]]] | None = None
         self._visible: dict[str, list[str]] = {}  # folder -> its last list_event_files
+        self._held = False  # the prefetched listing stays in use (see held_listings)
         self._batching = True  # False once the cache turned out not to keep what is fetched
         self.requests = 0  # reads and listings sent to the store (benchmarks count them)
         self.fetched = 0  # objects downloaded (not from the cache)
@@ -180,11 +182,27 @@ class ObjectStorage:
                 folders.setdefault(folder, []).append(entry)
         self._prefetched = (rel, time.monotonic(), folders)
 
+    @contextmanager
+    def held_listings(self) -> Iterator[None]:
+        """Within: the listing ``prefetch_event_listings`` took stays in use, however old.
+
+        A build reads every run as the store was listed when it began (one listing
+        of ``runs/``, not one request per run once the listing is 10 s old); an
+        object that vanished meanwhile still makes the reader list its folder afresh.
+        """
+        was = self._held
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = was
+
     def _from_prefetch(self, rel: str) -> list[dict[str, Any]] | None:
         if self._prefetched is None:
             return None
         top, taken, folders = self._prefetched
-        if not rel.startswith(top + "/") or time.monotonic() - taken >= LISTING_SECONDS:
+        if not rel.startswith(top + "/") or (
+                not self._held and time.monotonic() - taken >= LISTING_SECONDS):
             return None
         return folders.get(rel, [])
 

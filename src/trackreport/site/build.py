@@ -17,6 +17,7 @@ written into a page.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -155,7 +156,8 @@ def build_site(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str
     st.check_format()
     resolved_theme = resolve_theme(theme)
     previous = Path(os.path.realpath(out))
-    with staged_output(st, Path(out)) as writer:
+    held = getattr(st.storage, "held_listings", contextlib.nullcontext)
+    with held(), staged_output(st, Path(out)) as writer:  # the store as it was listed
         builder = _Builder(st, writer, resolved_theme, title or DEFAULT_TITLE, progress)
         builder.build(None if clean else previous)
     index = Path(out) / "index.html"
