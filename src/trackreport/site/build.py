@@ -238,9 +238,11 @@ class _Builder:
             self.writer.on_top_of(old.site)
         # Which runs are as the previous build saw them (same events files, same sizes).
         files = self.store.run_file_identities(run_ids)
+        # (A run whose parent is gone is read again: reading drops the link.)
         fresh = {rid for rid in run_ids
                  if rid in old.runs and old.runs[rid].files == files[rid]
-                 and old.runs[rid].summary is not None}
+                 and (summary := old.runs[rid].summary) is not None
+                 and (not summary.parent_run_id or files.get(summary.parent_run_id))}
         stale = [rid for rid in run_ids if rid not in fresh]
         count = worker_count(len(stale))
         if count:  # made once here, not once per worker: forked workers inherit them
@@ -396,7 +398,7 @@ class _Builder:
             view = views[name] = experiment_view(ctx, name, runs)
             slug = ctx.exp_slug(name)
             exp_key = digest(key, repr(self.settings.get(name)), view.path, registry_files,
-                             [(r.run_id, files[r.run_id]) for r in runs])
+                             [(r.run_id, files[r.run_id], r.parent_run_id) for r in runs])
             new.experiments[name] = exp_key
             if not (old.experiments.get(name) == exp_key
                     and self._copy(old, f"experiments/{slug}")):

@@ -120,10 +120,21 @@ SeriesArrays = dict[str, tuple[np.ndarray, np.ndarray]]
 def series_arrays(run: Run) -> SeriesArrays:
     """The run's metrics as numpy arrays, converted once for the summary and its pages.
 
-    Metrics without values are left out.
+    Metrics without values are left out. Metrics logged at the same steps (the
+    usual case: ``log_metrics``) share one steps array; nothing writes into them.
     """
-    return {key: (np.asarray(s.steps, dtype=np.int64), np.asarray(s.values, dtype=np.float64))
-            for key, s in run.metrics.items() if s.values}
+    out: SeriesArrays = {}
+    last: tuple[list[int], np.ndarray] | None = None
+    for key, s in run.metrics.items():
+        if not s.values:
+            continue
+        if last is not None and last[0] == s.steps:
+            steps = last[1]
+        else:
+            steps = np.asarray(s.steps, dtype=np.int64)
+            last = (s.steps, steps)
+        out[key] = (steps, np.asarray(s.values, dtype=np.float64))
+    return out
 
 
 def downsample_arrays(steps: np.ndarray, values: np.ndarray, n: int,
