@@ -281,6 +281,35 @@ def test_a_run_deleted_while_the_build_reads_is_left_out(
     assert_same_as_clean(root, out, tmp_path)
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_runs_naming_each_other_or_themselves_as_parent(
+        store: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        workers: str) -> None:
+    import orjson
+
+    root, _ = store
+    a, b, c = "20300101T000000Z-0000000a", "20300101T000000Z-0000000b", "20300101T000001Z-0000000c"
+    for run_id, parent in ((a, b), (b, a), (c, c)):  # a cycle, and a run its own parent
+        folder = root / "runs" / run_id
+        folder.mkdir(parents=True)
+        lines = [{"type": "open", "format": 1, "writer": "w1", "time": 1.9e9},
+                 {"type": "run.start", "time": 1.9e9, "run_id": run_id, "experiment": "loop",
+                  "name": f"run {run_id[-1]}", "parent_run_id": parent, "context": {}},
+                 {"type": "metrics", "time": 1.9e9 + 1, "step": 0, "values": {"acc": 0.5}}]
+        (folder / "events-w1.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n"
+                                                         for e in lines))
+    monkeypatch.setenv("TRACKREPORT_BUILD_WORKERS", workers)
+    out = tmp_path / "site"
+    assert build_site(root, out).runs == 6
+    page_a = (out / "runs" / a / "index.html").read_text()
+    assert f"../{b}/index.html" in page_a  # each lists the other, as parent and as child
+    with (root / "runs" / a / "events-w1.jsonl").open("ab") as fh:
+        fh.write(orjson.dumps({"type": "metrics", "time": 1.9e9 + 2, "step": 1,
+                               "values": {"acc": 0.75}}) + b"\n")
+    build_site(root, out)
+    assert_same_as_clean(root, out, tmp_path)
+
+
 def test_bad_build_workers_setting_is_one_line(store: tuple[Path, dict[str, str]],
                                                tmp_path: Path) -> None:
     root, _ = store
