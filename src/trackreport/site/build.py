@@ -48,7 +48,7 @@ from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import run_slug
 
 __all__ = ["SITE_MARKER", "BuildResult", "SiteWriter", "build_site", "forge_commit_url",
-           "runs_csv", "runs_json", "source_date_epoch", "store_last_event"]
+           "runs_csv", "runs_json", "source_date_epoch"]
 
 _MARKER_TEXT = (
     "This folder is a site built by trackreport (trackreport build).\n"
@@ -100,14 +100,6 @@ def file_last_event(store: Store, rel: str) -> float | None:
 def _latest(times: Iterable[float | None]) -> float | None:
     found = [t for t in times if t is not None]
     return max(found) if found else None
-
-
-def store_last_event(store: Store) -> float | None:
-    """The latest event time in the store, from the tail of every events file."""
-    files = list(store.experiment_event_files())
-    for run_id in store.run_ids():
-        files.extend(store.run_event_files(run_id))
-    return _latest(file_last_event(store, rel) for rel in files)
 
 
 def source_date_epoch() -> float | None:
@@ -187,7 +179,7 @@ class _Builder:
         self.ctx = SiteContext(settings=self.settings, title=title, version=__version__)
         self.built_at = source_date_epoch()
         self._views: dict[str, Any] = {}  # the experiment views, for _experiment_files
-        self._last_events: dict[str, float | None] = {}
+        self._last_events: dict[str, float | None] = {}  # each run's, as _build_runs found
 
     def render(self, page: Page) -> None:
         template = get_template(self.env, page.template)
@@ -281,8 +273,9 @@ class _Builder:
         ctx = self.ctx
         total = len(run_ids)
         done = len(fresh)
-        for counted in range(1, done + 1) if self.progress is not None else ():
-            self.progress(counted, total)  # the runs as they were: nothing to read
+        if self.progress is not None:  # the runs as they were: nothing to read
+            for counted in range(1, done + 1):
+                self.progress(counted, total)
         if workers is not None:
             results: Iterable[Any] = workers.imap("_prefetch_one", stale)
             self._write_assets(old)  # while the workers read
@@ -311,7 +304,7 @@ class _Builder:
         # the order they were made.
         ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
             [r for r in reversed(run_ids) if r in parents]
-        last_events: dict[str, float | None] = {}
+        last_events = self._last_events  # the experiment pages' footers use it too
         for run_id in ordered_ids:
             run = None
             arrays = None
@@ -407,7 +400,6 @@ class _Builder:
             card.ships = self.registry.ships(name, "index.html", self.summaries)
             cards.append((card, view.last_activity or 0.0))
         self._views = views
-        self._last_events = {rid: entry.last_event for rid, entry in new.runs.items()}
         # Experiment pages are made by workers (a fork sees every summary) while this
         # process makes the index, compare, the registry and data/.
         count = worker_count(len(self.summaries)) if len(todo) > 1 else 0
