@@ -262,3 +262,18 @@ def test_sklearn_log_model_writes_mlflow_model_files(_store: Path,
     for name in ("frame", "pickled", "no-yaml"):  # still trackreport models too
         loaded = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/{name}")
         assert list(loaded.predict(x)) == [0, 1, 0, 1]
+
+
+def test_experiments_made_in_one_millisecond_keep_their_order(
+        _store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import itertools
+    import time
+
+    clock = itertools.count()
+    monkeypatch.setattr(time, "time", lambda: 1.9e9 + next(clock) * 1e-5)
+    for name in ("alpha-prod", "alpha-dev", "beta"):
+        mlflow.create_experiment(name)
+    assert [e.name for e in mlflow.search_experiments()][:3] == ["beta", "alpha-dev",
+                                                                  "alpha-prod"]
+    oldest_first = [e.name for e in mlflow.search_experiments(order_by=["creation_time"])]
+    assert [n for n in oldest_first if n != "Default"] == ["alpha-prod", "alpha-dev", "beta"]

@@ -208,10 +208,17 @@ def search_experiments(view_type: int | None = None, max_results: int | None = N
                                                           "experiment_id ASC"]]
     if all(column != "experiment_id" for column, _ in clauses):
         clauses.append(("experiment_id", False))
+    def key(e: entities.Experiment, column: str) -> Any:
+        if column == "experiment_id":
+            return int(e.experiment_id)
+        if column in ("creation_time", "last_update_time"):  # to the microsecond: two
+            when = created.get(e.name)  # experiments made in one millisecond keep their order
+            return when if when is not None else getattr(e, column) / 1000
+        return getattr(e, column)
+
     for column, ascending in reversed(clauses):  # stable sorts: the first clause decides
         present = [e for e in out if getattr(e, column) is not None]
-        present.sort(key=lambda e, c=column: int(e.experiment_id) if c == "experiment_id"
-                     else getattr(e, c), reverse=not ascending)
+        present.sort(key=lambda e, c=column: key(e, c), reverse=not ascending)
         out = present + [e for e in out if getattr(e, column) is None]  # unknown: last
     return out[:max_results] if max_results else out
 
