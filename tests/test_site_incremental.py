@@ -244,6 +244,46 @@ def test_what_a_build_worker_fails_to_make_the_builder_makes(
     assert [p for p in want if want[p] != got[p]] == []
 
 
+def test_a_build_worker_that_dies_leaves_its_work_to_the_builder(
+        store: tuple[Path, dict[str, str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed after writing a run's files (and one after an experiment page's):
+    the build makes those and every run not yet given back itself, the same bytes."""
+    root, ids = store
+    log(root, """
+        tr.set_experiment("alpha")
+        for i in range(6):
+            with tr.start_run(name=f"more-{i}"):
+                tr.log_metric("acc", i / 10, step=0)
+    """)
+    clean = tmp_path / "clean"
+    build_site(root, clean)
+    real_run, real_experiment = (build_mod._Builder._prefetch_one,
+                                 build_mod._Builder._experiment_files)
+    parent_pid = os.getpid()
+
+    def run_dies_in_a_worker(self: object, run_id: str) -> object:
+        made = real_run(self, run_id)
+        if os.getpid() != parent_pid and run_id == ids["other"]:
+            os._exit(9)  # its files are written, its result never comes back
+        return made
+
+    def experiment_dies_in_a_worker(self: object, name: str, write: object = None) -> object:
+        made = real_experiment(self, name, write)
+        if os.getpid() != parent_pid and name == "alpha":
+            os._exit(9)
+        return made
+
+    monkeypatch.setattr(build_mod._Builder, "_prefetch_one", run_dies_in_a_worker)
+    monkeypatch.setattr(build_mod._Builder, "_experiment_files", experiment_dies_in_a_worker)
+    monkeypatch.setenv("TRACKREPORT_BUILD_WORKERS", "2")
+    out = tmp_path / "site"
+    build_site(root, out)
+    got, want = site_files(out), site_files(clean)
+    assert sorted(got) == sorted(want)
+    assert [p for p in want if want[p] != got[p]] == []
+
+
 def test_a_deleted_parent_run_is_dropped_from_its_child_as_in_a_clean_build(
         store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     root, ids = store

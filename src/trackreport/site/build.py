@@ -27,7 +27,6 @@ from typing import Any
 
 from ..errors import BuildError, RunNotFoundError
 from ..reader import parse_lines, read_experiments, read_run
-from ..records import Run
 from ..store import Store
 from . import format as fmt
 from .cache import FORMAT, BuildCache, RunEntry, code_identity, digest, tree_identity
@@ -43,7 +42,7 @@ from .prefetch import Prefetched, Workers, replay_warnings, worker_count
 from .ranking import metric_goal
 from .run_page import data_script, run_page
 from .story import MetricInfo
-from .summaries import RunSummary, SeriesArrays, finite, forge_commit_url, series_arrays, summarize
+from .summaries import RunSummary, finite, forge_commit_url, series_arrays, summarize
 from .themes import get_template, make_environment, resolve_theme, static_files
 from .urls import run_slug
 
@@ -277,14 +276,19 @@ class _Builder:
             for counted in range(1, done + 1):
                 self.progress(counted, total)
         if workers is not None:
-            results: Iterable[Any] = workers.imap("_prefetch_one", stale)
+            results: Iterable[Any] = workers.map("_prefetch_one", stale, chunksize=2)
             self._write_assets(old)  # while the workers read
         else:
             self._write_assets(old)
             results = map(self._prefetch_one, stale)
-        items: dict[str, Prefetched | BaseException] = {}
+        items: dict[str, Prefetched | tuple[RunSummary, list[Any], float | None]] = {}
         storage = self.store.storage
         for run_id, got in zip(stale, results, strict=True):
+            if got is not None and not isinstance(got, Prefetched):
+                # The worker failed: read the run here (and fail here); its page is
+                # made below, once the runs that list children are known.
+                self.writer.discard(f"runs/{run_slug(run_id)}")  # what the worker wrote
+                got = self._summary_here(run_id)
             if got is None:  # the run vanished
                 continue
             items[run_id] = got
@@ -295,11 +299,10 @@ class _Builder:
             if self.progress is not None:
                 self.progress(done, total)
         summaries = {rid: old.runs[rid].summary for rid in fresh}
-        summaries.update((rid, got.summary) for rid, got in items.items()
-                         if isinstance(got, Prefetched))
+        summaries.update((rid, got.summary if isinstance(got, Prefetched) else got[0])
+                         for rid, got in items.items())
         parents = {s.parent_run_id for s in summaries.values()
                    if s is not None and s.parent_run_id and s.parent_run_id != s.run_id}
-        parents.update(rid for rid, got in items.items() if not isinstance(got, Prefetched))
         # Newest first, then the runs that list children: a page lists its children in
         # the order they were made.
         ordered_ids = [r for r in reversed(run_ids) if r not in parents] + \
@@ -321,12 +324,8 @@ class _Builder:
                     item = got
                     replay_warnings(item)
                     summary, models, last_event = item.summary, item.models, item.last_event
-                else:  # the worker failed: read it here (and fail here)
-                    read = self._read_here(run_id)
-                    if read is None:  # the run vanished
-                        continue
-                    run, arrays, summary, models = read
-                    last_event = run.last_event_time
+                else:  # read here: its page is made below
+                    summary, models, last_event = got
             last_events[run_id] = last_event
             ctx.exp_slug(summary.experiment)
             if summary.parent_run_id and summary.parent_run_id != summary.run_id:
@@ -405,8 +404,7 @@ class _Builder:
         count = worker_count(len(self.summaries)) if len(todo) > 1 else 0
         workers = Workers(self, count) if count else None
         try:
-            made = workers.map_async("_experiment_files", todo, chunksize=1) \
-                if workers is not None else None
+            made = workers.map("_experiment_files", todo) if workers is not None else None
             if made is None:
                 for name in todo:
                     self._experiment_files(name, self.writer.write)
@@ -420,12 +418,13 @@ class _Builder:
             self.writer.write("data/runs.csv", runs_csv(rows))
             self.writer.write("data/runs.json", runs_json(rows))
             new.save(self.out)  # while the workers finish
-            for name, written in zip(todo, made.get() if made is not None else (),
+            for name, written in zip(todo, made if made is not None else (),
                                      strict=False):
                 if isinstance(written, list):
                     self.writer.adopt(written)
                     self.pages += 1
                 else:  # the worker failed: make it here (and fail here)
+                    self.writer.discard(f"experiments/{ctx.exp_slug(name)}")  # what it wrote
                     self._experiment_files(name, self.writer.write)
         finally:
             if workers is not None:
@@ -456,14 +455,13 @@ class _Builder:
             self.pages += 1
         return written
 
-    def _read_here(self, run_id: str) -> tuple[Run, SeriesArrays, RunSummary, list[Any]] | None:
-        """Read and summarize a run in this process (None: it vanished)."""
+    def _summary_here(self, run_id: str) -> tuple[RunSummary, list[Any], float | None] | None:
+        """Read a run in this process: its summary, models and last event (None: it vanished)."""
         try:
             run = read_run(self.store, run_id)
         except RunNotFoundError:
             return None
-        arrays = series_arrays(run)
-        return run, arrays, summarize(run, arrays), list(run.models)
+        return summarize(run, series_arrays(run)), list(run.models), run.last_event_time
 
     def _prefetch_one(self, run_id: str) -> Prefetched | None:
         """Read a run and write its page as if it listed no children (in a worker, or here)."""

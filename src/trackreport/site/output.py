@@ -308,6 +308,17 @@ class SiteWriter:
         with open(path, "xb") as fh:  # exclusive: never through an existing file or link
             fh.write(data)
 
+    def discard(self, rel: str) -> None:
+        """Delete site folder ``rel`` as staged: what a build worker wrote and never gave back.
+
+        Refused when the folder holds a claimed file (written, adopted or kept).
+        """
+        prefix = rel.lower() + "/"
+        if any(key.startswith(prefix) for key in self._seen):
+            raise BuildError(f"refusing to discard {rel!r}: it holds files of this build")
+        shutil.rmtree(self.root.joinpath(*rel.split("/")), ignore_errors=True)
+        self._folders = {f for f in self._folders if f != rel and not f.startswith(rel + "/")}
+
     def holds(self, rel: str) -> bool:
         """Whether the site has file ``rel`` so far (written, adopted or kept)."""
         return self._seen.get(rel.lower()) == rel

@@ -23,6 +23,8 @@ import re
 import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,28 +105,48 @@ def _call(task: tuple[str, Any]) -> Any:
 
 
 class Workers:
-    """Forked processes that call methods of ``target`` (as it was at the fork)."""
+    """Forked processes that call methods of ``target`` (as it was at the fork).
+
+    A ``concurrent.futures`` process pool: its manager thread waits for results
+    without polling (``multiprocessing.Pool``'s worker handler spins while a
+    result waits in the pipe, a CPU's worth of a big build). A worker that
+    dies breaks the pool: its calls and the ones not yet made come back as
+    failures, which the builder then makes itself.
+    """
 
     def __init__(self, target: Any, count: int) -> None:
         global _TARGET
-        _TARGET = target  # kept until close: a worker that dies is forked again
-        self._pool = multiprocessing.get_context("fork").Pool(count)
+        _TARGET = target  # kept until close
+        self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
 
-    def map_async(self, method: str, items: list[Any], chunksize: int = 8) -> Any:
-        """``target.method(item)`` for each item; ``.get()`` gives the results in order."""
-        return self._pool.map_async(_call, [(method, item) for item in items],
-                                    chunksize=chunksize)
+    def map(self, method: str, items: list[Any], chunksize: int = 1) -> Iterator[Any]:
+        """``target.method(item)`` for each item, in order; a failure comes back as a value.
 
-    def imap(self, method: str, items: list[Any]) -> Iterator[Any]:
-        """``target.method(item)`` for each item, in order; a failure comes back as a value."""
-        return self._pool.imap(_call, ((method, item) for item in items), chunksize=2)
+        Every call is queued at once (the workers start on them at once); the
+        results are taken as the iterator reaches them.
+        """
+        results = self._pool.map(_call, [(method, item) for item in items],
+                                 chunksize=chunksize)
+        return _failures_as_values(results, len(items))
 
     def close(self) -> None:
-        """Stop the workers."""
+        """Stop the workers: calls not started are dropped, running ones end first."""
         global _TARGET
-        self._pool.terminate()
-        self._pool.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
         _TARGET = None
+
+
+def _failures_as_values(results: Iterator[Any], count: int) -> Iterator[Any]:
+    """``results``, then (should the pool break) a failure for each call left."""
+    given = 0
+    try:
+        for result in results:
+            given += 1
+            yield result
+    except BrokenProcessPool as exc:
+        failure = RuntimeError(f"a build worker stopped: {exc}")
+        for _ in range(count - given):
+            yield failure
 
 
 def replay_warnings(item: Prefetched) -> None:
