@@ -109,6 +109,7 @@ def make_environment(theme: Theme):  # -> jinja2.Environment
         trim_blocks=True,
         lstrip_blocks=True,
         bytecode_cache=template_cache(),
+        auto_reload=False,  # one environment per build: no file check on every page
     )
     return env
 
