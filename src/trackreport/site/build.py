@@ -276,7 +276,7 @@ class _Builder:
             for counted in range(1, done + 1):
                 self.progress(counted, total)
         if workers is not None:
-            results: Iterable[Any] = workers.map("_prefetch_one", stale, chunksize=2)
+            results: Iterable[Any] = workers.map("_prefetch_one", stale, chunksize=8)
             self._write_assets(old)  # while the workers read
         else:
             self._write_assets(old)
