@@ -190,6 +190,11 @@ def round_significant(values: Any, digits: int = SIGNIFICANT_DIGITS) -> list[flo
     Non-finite values and zeros stay as they are. Vectorised with numpy; the
     result is the float nearest the rounded decimal, so it prints short.
     """
+    return round_array(values, digits).tolist()  # type: ignore[no-any-return]
+
+
+def round_array(values: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """:func:`round_significant` as a float64 numpy array (orjson writes it as the list)."""
     import numpy as np
 
     y = np.array(values, dtype=np.float64).reshape(-1)
@@ -200,7 +205,7 @@ def round_significant(values: Any, digits: int = SIGNIFICANT_DIGITS) -> list[flo
     else:
         pick = np.flatnonzero(usual)
         if not pick.size:
-            return y.tolist()  # type: ignore[no-any-return]
+            return y
         v = y[pick]
     k = (digits - 1) - np.floor(np.log10(np.abs(v))).astype(np.int64)
     pow10 = _pow10_array()
@@ -220,9 +225,9 @@ def round_significant(values: Any, digits: int = SIGNIFICANT_DIGITS) -> list[flo
         for i in np.flatnonzero(~(up | down)).tolist():  # tiny or huge: rare
             out[i] = float(f"{float(v[i]):.{digits}g}")
     if pick is None:
-        return out.tolist()  # type: ignore[no-any-return]
+        return out
     y[pick] = out
-    return y.tolist()  # type: ignore[no-any-return]
+    return y
 
 
 @functools.lru_cache(maxsize=1)
@@ -265,6 +270,7 @@ def metric_chart(
     domain: Sequence[str] | None = None,
     show_title: bool = False,
     n_out: int = MAX_POINTS,
+    arrays: bool = False,
 ) -> dict[str, Any]:
     """A line chart of one metric, one line per run.
 
@@ -286,6 +292,9 @@ def metric_chart(
         show_title: put ``title`` on the chart itself (for images rendered
             outside a page).
         n_out: points per series after downsampling.
+        arrays: the rows' steps and values as numpy arrays rather than lists,
+            for ``notes.json_script`` (the same JSON, without making a Python
+            number of each point); vl-convert needs the lists.
 
     Returns:
         A Vega-Lite spec (dict), data inline as one row per run,
@@ -305,8 +314,9 @@ def metric_chart(
     for line in lines:
         steps, values = downsample_arrays(line.steps, line.values, n_out)
         if steps.size:
-            rows.append({"run": line.label, "step": steps.tolist(),
-                         "value": round_significant(values)})
+            rows.append({"run": line.label, "step": steps if arrays else steps.tolist(),
+                         "value": round_array(values) if arrays
+                         else round_significant(values)})
 
     description = title
     phrase = _goal_phrase(goal)

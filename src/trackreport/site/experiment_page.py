@@ -476,7 +476,7 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
             steps, values = r.series[key]
             s, v = downsample(steps.tolist(), values.tolist(), points)
             lines.append(charts_mod.Line(r.run_id, labels[r.run_id], s, v))
-        spec = charts_mod.metric_chart(label, key, lines, goal, domain=domain)
+        spec = charts_mod.metric_chart(label, key, lines, goal, domain=domain, arrays=True)
         lines_out.append(Chart(id=f"chart-{next(counter)}", title=label,
                                spec=json_script(spec), note=note))
     return lines_out, bars_out, no_chart

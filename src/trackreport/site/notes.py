@@ -119,6 +119,8 @@ def to_json_value(value: Any) -> Any:
         return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and numbers, as orjson writes them
+        return to_json_value(value.tolist())
     return value
 
 

@@ -145,7 +145,8 @@ def run_page(ctx: SiteContext, store: Store, run: Run, summary: RunSummary, *,
             continue
         steps, values = arrays[key]
         spec = charts_mod.metric_chart(
-            key, key, [charts_mod.Line(run.run_id, run.name, steps, values)], goal)
+            key, key, [charts_mod.Line(run.run_id, run.name, steps, values)], goal,
+            arrays=True)
         charts_list.append(Chart(id=chart_id(), title=key, spec=json_script(spec),
                                  note=note))
     # artifacts
@@ -223,10 +224,9 @@ def data_script(ctx: SiteContext, run: Run, summary: RunSummary,
         if len(s.steps) <= COMPARE_POINTS:
             steps, values = s.steps, s.values
         else:
-            x, y = charts_mod.downsample_arrays(*arrays[key], COMPARE_POINTS)
-            steps, values = x.tolist(), y
+            steps, values = charts_mod.downsample_arrays(*arrays[key], COMPARE_POINTS)
         # Drawn only: 6 significant digits (the metrics above keep every digit).
-        series[key] = {"steps": steps, "values": charts_mod.round_significant(values)}
+        series[key] = {"steps": steps, "values": charts_mod.round_array(values)}
         st = summary.stats[key]
         info = MetricInfo.of(key, exp)
         metrics[key] = {"last": st.last, "min": st.min, "max": st.max, "steps": st.count,
