@@ -15,6 +15,7 @@ indexes by offset. Nothing is unpickled.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -75,16 +76,22 @@ class RunEntry:
     pages: list[str] = field(default_factory=list)
 
 
+@functools.cache
+def _plain_fields() -> tuple[str, ...]:
+    """The fields of RunSummary that cache.json holds as they are."""
+    return tuple(f.name for f in fields(RunSummary) if f.name not in ("stats", "series"))
+
+
 def _summary_json(s: RunSummary, steps: list[np.ndarray], values: list[np.ndarray],
                   offset: list[int]) -> dict[str, Any]:
-    data = {f.name: getattr(s, f.name) for f in fields(s) if f.name not in ("stats", "series")}
+    data = {name: getattr(s, name) for name in _plain_fields()}
     data["stats"] = {k: [st.last, st.min, st.max, st.count, st.last_step]
                      for k, st in s.stats.items()}
     series = {}
     for key, (st_arr, val_arr) in s.series.items():
         series[key] = [offset[0], int(st_arr.size)]
-        steps.append(np.asarray(st_arr, dtype=np.int64))
-        values.append(np.asarray(val_arr, dtype=np.float64))
+        steps.append(np.ascontiguousarray(st_arr, dtype=np.int64))
+        values.append(np.ascontiguousarray(val_arr, dtype=np.float64))
         offset[0] += int(st_arr.size)
     data["series"] = series
     return data
@@ -151,9 +158,9 @@ class BuildCache:
                 "summary": _summary_json(e.summary, steps, values, offset)
                 if e.summary is not None else None,
             }
-        (np.concatenate(steps) if steps else np.zeros(0, np.int64)).tofile(folder / "steps.bin")
-        (np.concatenate(values) if values else np.zeros(0, np.float64)).tofile(
-            folder / "values.bin")
+        for name, arrays in (("steps.bin", steps), ("values.bin", values)):
+            with open(folder / name, "wb") as fh:  # one after the other, never joined
+                fh.writelines(arrays)
         text = json.dumps({"format": FORMAT, "key": self.key, "runs": runs,
                            "experiments": self.experiments}, ensure_ascii=False,
                           separators=(",", ":"), default=repr)
