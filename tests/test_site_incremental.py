@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,41 +215,13 @@ def test_build_workers_write_the_same_bytes(store: tuple[Path, dict[str, str]],
     assert [p for p in want if want[p] != got[p]] == []
 
 
+@pytest.mark.parametrize("how", ["raises", "dies"])
 def test_what_a_build_worker_fails_to_make_the_builder_makes(
-        store: tuple[Path, dict[str, str]], tmp_path: Path,
+        how: str, store: tuple[Path, dict[str, str]], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    root, ids = store
-    clean = tmp_path / "clean"
-    build_site(root, clean)
-    real_run, real_experiment = (build_mod._Builder._prefetch_one,
-                                 build_mod._Builder._experiment_files)
-    parent_pid = os.getpid()
-
-    def run_fails_in_a_worker(self: object, run_id: str) -> object:
-        if os.getpid() != parent_pid and run_id == ids["other"]:
-            raise OSError("worker lost its disk")
-        return real_run(self, run_id)
-
-    def experiment_fails_in_a_worker(self: object, name: str, write: object = None) -> object:
-        if os.getpid() != parent_pid and name == "alpha":
-            raise OSError("worker lost its disk")
-        return real_experiment(self, name, write)
-
-    monkeypatch.setattr(build_mod._Builder, "_prefetch_one", run_fails_in_a_worker)
-    monkeypatch.setattr(build_mod._Builder, "_experiment_files", experiment_fails_in_a_worker)
-    monkeypatch.setenv("TRACKREPORT_BUILD_WORKERS", "2")
-    out = tmp_path / "site"
-    build_site(root, out)
-    got, want = site_files(out), site_files(clean)
-    assert sorted(got) == sorted(want)
-    assert [p for p in want if want[p] != got[p]] == []
-
-
-def test_a_build_worker_that_dies_leaves_its_work_to_the_builder(
-        store: tuple[Path, dict[str, str]], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker killed after writing a run's files (and one after an experiment page's):
-    the build makes those and every run not yet given back itself, the same bytes."""
+    """A worker fails on one run and on one experiment page (after writing their files,
+    when it dies): the build makes those, and every run a dead pool did not give back,
+    itself, and the site is the same bytes as a clean build's."""
     root, ids = store
     log(root, """
         tr.set_experiment("alpha")
@@ -262,20 +235,23 @@ def test_a_build_worker_that_dies_leaves_its_work_to_the_builder(
                                  build_mod._Builder._experiment_files)
     parent_pid = os.getpid()
 
-    def run_dies_in_a_worker(self: object, run_id: str) -> object:
-        made = real_run(self, run_id)
-        if os.getpid() != parent_pid and run_id == ids["other"]:
+    def fails_in_a_worker(make: Any, chosen: bool) -> Any:
+        in_worker = chosen and os.getpid() != parent_pid
+        if in_worker and how == "raises":
+            raise OSError("worker lost its disk")
+        made = make()
+        if in_worker:
             os._exit(9)  # its files are written, its result never comes back
         return made
 
-    def experiment_dies_in_a_worker(self: object, name: str, write: object = None) -> object:
-        made = real_experiment(self, name, write)
-        if os.getpid() != parent_pid and name == "alpha":
-            os._exit(9)
-        return made
+    def run_fails_in_a_worker(self: object, run_id: str) -> object:
+        return fails_in_a_worker(lambda: real_run(self, run_id), run_id == ids["other"])
 
-    monkeypatch.setattr(build_mod._Builder, "_prefetch_one", run_dies_in_a_worker)
-    monkeypatch.setattr(build_mod._Builder, "_experiment_files", experiment_dies_in_a_worker)
+    def experiment_fails_in_a_worker(self: object, name: str, write: object = None) -> object:
+        return fails_in_a_worker(lambda: real_experiment(self, name, write), name == "alpha")
+
+    monkeypatch.setattr(build_mod._Builder, "_prefetch_one", run_fails_in_a_worker)
+    monkeypatch.setattr(build_mod._Builder, "_experiment_files", experiment_fails_in_a_worker)
     monkeypatch.setenv("TRACKREPORT_BUILD_WORKERS", "2")
     out = tmp_path / "site"
     build_site(root, out)
