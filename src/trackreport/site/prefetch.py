@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +33,9 @@ from ..errors import BuildError
 
 MIN_RUNS = 48
 """A store of fewer runs is built without workers."""
+
+PARENT_CHECK_SECONDS = 0.25
+"""How often a worker checks that the build process is still there."""
 
 _TARGET: Any = None  # the builder, set before the workers fork
 
@@ -117,7 +121,8 @@ class Workers:
     def __init__(self, target: Any, count: int) -> None:
         global _TARGET
         _TARGET = target  # kept until close
-        self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+        self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_end_with, initargs=(os.getpid(),))
 
     def map(self, method: str, items: list[Any], chunksize: int = 1) -> Iterator[Any]:
         """``target.method(item)`` for each item, in order; a failure comes back as a value.
@@ -134,6 +139,20 @@ class Workers:
         global _TARGET
         self._pool.shutdown(wait=True, cancel_futures=True)
         _TARGET = None
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: exit once the build process is gone (killed, say).
+
+    A pool's worker otherwise waits for work for ever: the queue it reads
+    from stays open in the worker itself.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="trackreport-parent-watch", daemon=True).start()
 
 
 def _failures_as_values(results: Iterator[Any], count: int) -> Iterator[Any]:
