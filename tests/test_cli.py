@@ -291,3 +291,49 @@ def test_store_marker_versions(tmp_path: Path, marker: str, message: str) -> Non
 def test_columns_naming_nothing_is_an_error(filled: Path, columns: str) -> None:
     _one_line_error(_cli("runs", "--store", str(filled), "--columns", columns),
                     "names no column")
+
+
+def test_build_stopped_by_sigterm_leaves_no_half_built_site(filled: Path, tmp_path: Path) -> None:
+    """SIGTERM (a CI job's time limit) stops a build as Ctrl-C does: exit 143, the
+    unfinished folder beside --out deleted, the workers gone, --out untouched."""
+    import signal
+    import time
+
+    tr.end_run()
+    out = tmp_path / "site"
+    code = f"""
+import os, sys, time
+from trackreport.site import build
+def slow(self, run_id):
+    print(os.getpid(), flush=True)  # a worker that reads says who it is
+    time.sleep(120)
+build._Builder._prefetch_one = slow
+from trackreport.cli import main
+sys.argv = ["trackreport", "build", "--store", {str(filled)!r}, "--out", {str(out)!r}]
+main()
+"""
+    env = {**os.environ, "PYTHONPATH": SRC, "TRACKREPORT_BUILD_WORKERS": "2"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        worker = int(proc.stdout.readline())
+        assert list(tmp_path.glob(".site.building-*")), "the build has not started"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err, err
+    assert list(tmp_path.glob(".site.building-*")) == []
+    assert not out.exists()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        state = Path(f"/proc/{worker}/stat").read_text().rpartition(")")[2].split()[0] \
+            if Path(f"/proc/{worker}/stat").exists() else "Z"
+        if state == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        assert not Path(f"/proc/{worker}").exists(), "a worker outlived the build"

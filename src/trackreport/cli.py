@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -340,8 +342,9 @@ def build_cmd(store: Path, out: Path, theme: str | None, title: str | None,
     st = open_store(store)
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = build_site(st, out, theme=theme, title=title, progress=progress,
-                            clean=clean)
+        with _terminate_as_interrupt():
+            result = build_site(st, out, theme=theme, title=title, progress=progress,
+                                clean=clean)
     except OSError as exc:  # a disk that fills up or goes away mid-build
         raise click.ClickException(
             f"cannot build the site into {str(out)!r}: {exc.strerror or exc}") from None
@@ -399,6 +402,27 @@ def serve_cmd(store: Path, port: int, host: str, out: Path | None, theme: str | 
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job's time limit, say) stops the build as Ctrl-C does.
+
+    The unfinished site folder is deleted and the build workers stop, rather
+    than the process ending at once and leaving both behind; exit status 143.
+    """
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: the caller's handling stands
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _under_cwd(path: Path) -> bool:

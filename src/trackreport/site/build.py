@@ -241,12 +241,8 @@ class _Builder:
 
             warm_up()
             get_template(self.env, "run.html")
-        workers = Workers(self, count) if count else None
-        try:
+        with Workers(self, count) if count else contextlib.nullcontext() as workers:
             self._build_runs(old, new, key, run_ids, files, fresh, stale, workers)
-        finally:
-            if workers is not None:
-                workers.close()
         self._build_pages(old, new, key, files, registry_files)
 
     def _write_assets(self, old: BuildCache) -> None:
@@ -402,8 +398,7 @@ class _Builder:
         # Experiment pages are made by workers (a fork sees every summary) while this
         # process makes the index, compare, the registry and data/.
         count = worker_count(len(self.summaries)) if len(todo) > 1 else 0
-        workers = Workers(self, count) if count else None
-        try:
+        with Workers(self, count) if count else contextlib.nullcontext() as workers:
             made = workers.map("_experiment_files", todo) if workers is not None else None
             if made is None:
                 for name in todo:
@@ -426,9 +421,6 @@ class _Builder:
                 else:  # the worker failed: make it here (and fail here)
                     self.writer.discard(f"experiments/{ctx.exp_slug(name)}")  # what it wrote
                     self._experiment_files(name, self.writer.write)
-        finally:
-            if workers is not None:
-                workers.close()
 
     def _experiment_files(self, name: str,
                           write: Callable[[str, bytes | str], None] | None = None) -> list[str]:

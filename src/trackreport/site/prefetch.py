@@ -134,9 +134,23 @@ class Workers:
                                  chunksize=chunksize)
         return _failures_as_values(results, len(items))
 
-    def close(self) -> None:
-        """Stop the workers: calls not started are dropped, running ones end first."""
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self.close(at_once=kind is not None)
+
+    def close(self, at_once: bool = False) -> None:
+        """Stop the workers once their calls are done; ``at_once`` (the build failed or
+        was stopped): kill them, with the calls they are making."""
         global _TARGET
+        if at_once:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.kill()
+            for process in processes:
+                process.join()
         self._pool.shutdown(wait=True, cancel_futures=True)
         _TARGET = None
 
