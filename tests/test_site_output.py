@@ -106,6 +106,38 @@ def test_failed_first_build_leaves_nothing(small: Path, tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_a_killed_builds_folder_is_swept_and_a_running_ones_is_not(small: Path,
+                                                                   tmp_path: Path) -> None:
+    """A build killed with SIGKILL leaves its staging folder; the next build into the same
+    --out deletes it, but not one that a build still writing holds (its lock)."""
+    import fcntl
+
+    out = tmp_path / "site"
+    dead = tmp_path / ".site.building-0dead0"
+    (dead / "runs" / "x").mkdir(parents=True)
+    (dead / "runs" / "x" / "index.html").write_text("half")
+    live = tmp_path / ".site.building-11fe11"
+    live.mkdir()
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a running build holds its folder
+        other = tmp_path / ".other.building-0dead0"  # another site's: not this one's
+        other.mkdir()
+        link = tmp_path / ".site.building-link"  # a link is never followed nor deleted
+        link.symlink_to(small, target_is_directory=True)
+        build_site(small, out)
+        assert not dead.exists()
+        assert live.is_dir() and other.is_dir() and link.is_symlink()
+        assert (small / "trackreport-store.json").is_file()
+    finally:
+        os.close(fd)
+    build_site(small, out)  # now nobody holds it
+    assert not live.exists()
+    assert sorted(_siblings(out)) == sorted(["store", ".other.building-0dead0",
+                                             ".site.building-link"])
+
+
 def test_rebuild_swaps_in_the_new_site(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_site(small, out)

@@ -105,9 +105,10 @@ def staged_output(store: Store, out: Path) -> Iterator[SiteWriter]:
     parent = final.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        _sweep(parent, final.name)
         token = secrets.token_hex(4)
-        staging = parent / f".{final.name}.building-{token}"
-        staging.mkdir()
+        staging, held = _claimed_folder(parent, f".{final.name}.new-{token}",
+                                        f".{final.name}.building-{token}")
     except OSError as exc:
         raise BuildError(f"cannot write the site to {str(out)!r}: {_reason(exc)}") from None
     writer = SiteWriter(staging)
@@ -120,6 +121,67 @@ def staged_output(store: Store, out: Path) -> Iterator[SiteWriter]:
     except BaseException:
         _remove(staging)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
+
+
+def _claimed_folder(parent: Path, made: str, name: str) -> tuple[Path, int | None]:
+    """Folder ``name`` in ``parent``, locked (``flock``) while this build writes it.
+
+    It is made under another name and locked before it takes its own, so
+    ``_sweep`` never sees it unlocked. Returns the folder and the descriptor
+    holding the lock (None where there are no such locks).
+    """
+    first = parent / made
+    first.mkdir()
+    held = None
+    try:
+        if fcntl is not None:
+            held = os.open(first, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a disk without locks: nothing there is swept either
+                os.close(held)
+                held = None
+        os.rename(first, parent / name)
+    except BaseException:
+        if held is not None:
+            os.close(held)
+        _remove(first)
+        raise
+    return parent / name, held
+
+
+def _sweep(parent: Path, name: str) -> None:
+    """Delete the staging folders beside the site that no build holds any more.
+
+    A build that was killed (SIGKILL, a power cut) cannot delete its own; a
+    build still writing one holds its lock, and is left alone.
+    """
+    if fcntl is None:
+        return
+    prefix = f".{name}.building-"
+    try:
+        entries = [e for e in os.listdir(parent) if e.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        path = parent / entry
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                         | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:  # gone, not a folder, or a link: not ours to delete
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a build is writing it
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def _locked(folder: Path) -> int | None:
