@@ -135,3 +135,33 @@ def test_event_file_identities_match_the_listing_and_never_leave_the_store(
     assert sorted(fast["runs/plain"]) == ["runs/plain/events-a.jsonl",
                                          "runs/plain/events-b.jsonl"]
     assert fast["runs/linked-in"] and fast["runs/linked-out"] == {} and fast["runs/gone"] == {}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+def test_paths_resolve_as_realpath_does_and_never_out_of_the_store(tmp_path: Path) -> None:
+    """The path check skips ``realpath`` when no part below the store's root is a link:
+    every path must come out as ``realpath`` has it, and a link out must still be refused."""
+    from trackreport.storage import UnsafePathError
+
+    real_root = tmp_path / "real"
+    (real_root / "runs" / "a").mkdir(parents=True)
+    (real_root / "runs" / "a" / "events-1.jsonl").write_text("{}\n")
+    (real_root / "file").write_text("x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("s")
+    (real_root / "runs" / "inner").symlink_to(real_root / "runs" / "a")
+    (real_root / "runs" / "out").symlink_to(outside)
+    (real_root / "loop").symlink_to(real_root / "loop")
+    linked_root = tmp_path / "linked"
+    linked_root.symlink_to(real_root)
+    for root in (real_root, linked_root):
+        storage = LocalStorage(root)
+        for rel in ("", "runs", "runs/a/events-1.jsonl", "runs/./a//events-1.jsonl",
+                    "runs/missing/x", "file/below-a-file", "runs/inner/events-1.jsonl",
+                    "loop"):  # a link to itself: realpath leaves it, reading it fails
+            want = Path(os.path.realpath(root / rel))
+            assert storage._resolve(rel) == want, rel
+        for rel in ("runs/out", "runs/out/secret"):
+            with pytest.raises(UnsafePathError):
+                storage._resolve(rel)

@@ -233,11 +233,32 @@ class LocalStorage:
 
     def _resolve(self, rel: str) -> Path:
         """The real path of ``rel``; UnsafePathError when it lies outside the store."""
+        plain = self._linkless(rel)
+        if plain is not None:
+            return plain
         real = Path(os.path.realpath(self._path(rel)))
         root = self._real()
         if real != root and root not in real.parents:
             raise UnsafePathError(f"{rel!r} leads outside the store (a symbolic link)")
         return real
+
+    def _linkless(self, rel: str) -> Path | None:
+        """``rel`` below the store's real root when nothing on its way there is a link, else None.
+
+        ``os.path.realpath`` would give the same path (a part that is missing or
+        cannot be read is no link to it either), with an ``lstat`` for every part
+        of the root's path as well, in Python.
+        """
+        parts = [p for p in _check_rel(rel).split("/") if p not in ("", ".")]
+        here = str(self._real())
+        for part in parts:
+            here = os.path.join(here, part)
+            try:
+                if stat.S_ISLNK(os.lstat(here).st_mode):
+                    return None
+            except OSError:  # nothing (or nothing readable) below here can be a link
+                break
+        return self._real().joinpath(*parts)
 
     def _regular(self, rel: str) -> Path:
         """The real path of the regular file ``rel`` (FileNotFoundError if it is none)."""
