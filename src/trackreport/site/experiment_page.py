@@ -29,7 +29,7 @@ from .pages import (
 )
 from .ranking import GOAL_WORDS, Ranking, better, find_baseline, metric_goal
 from .story import MetricInfo, baseline_words, headline
-from .summaries import KEPT_POINTS, RunSummary, downsample
+from .summaries import KEPT_POINTS, RunSummary, downsample_arrays
 from .urls import relative
 
 CHART_RUNS = 30
@@ -474,7 +474,7 @@ def experiment_charts(ordered: list[RunSummary], primary: str | None,
         lines = []
         for r in shown:
             steps, values = r.series[key]
-            s, v = downsample(steps.tolist(), values.tolist(), points)
+            s, v = downsample_arrays(steps, values, points)
             lines.append(charts_mod.Line(r.run_id, labels[r.run_id], s, v))
         spec = charts_mod.metric_chart(label, key, lines, goal, domain=domain, arrays=True)
         lines_out.append(Chart(id=f"chart-{next(counter)}", title=label,

@@ -104,15 +104,6 @@ def _stats(steps: Any, values: Any) -> MetricStats:
                        last_step=int(steps[-1]))
 
 
-def downsample(steps: Any, values: Any, n: int) -> tuple[list[int], list[float]]:
-    if len(steps) <= n:
-        return list(steps), list(values)
-    from . import charts
-
-    out_steps, out_values = charts.downsample(steps, values, n)
-    return list(out_steps), list(out_values)
-
-
 SeriesArrays = dict[str, tuple[np.ndarray, np.ndarray]]
 """Each metric of a run as numpy arrays: steps (int64), values (float64)."""
 
@@ -139,7 +130,7 @@ def series_arrays(run: Run) -> SeriesArrays:
 
 def downsample_arrays(steps: np.ndarray, values: np.ndarray, n: int,
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """``downsample`` on arrays: a series of at most ``n`` points comes back as it is."""
+    """A series of about ``n`` points (``charts.downsample_arrays``); a shorter one as it is."""
     if steps.size <= n:
         return steps, values
     from . import charts
