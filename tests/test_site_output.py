@@ -28,6 +28,7 @@ from trackreport.cli import cli
 from trackreport.errors import BuildError
 from trackreport.records import ArtifactRecord
 from trackreport.site import build as build_mod
+from trackreport.site import output as output_mod
 from trackreport.site.build import SITE_MARKER, build_site
 from trackreport.site.charts import is_vegalite, vegalite_artifact
 from trackreport.site.csvsafe import formula_safe
@@ -117,6 +118,8 @@ def test_a_killed_builds_folder_is_swept_and_a_running_ones_is_not(small: Path,
     dead = tmp_path / ".site.building-0dead0"
     (dead / "runs" / "x").mkdir(parents=True)
     (dead / "runs" / "x" / "index.html").write_text("half")
+    replaced = tmp_path / ".site.old-0dead0"  # killed while deleting the site it replaced
+    (replaced / "runs").mkdir(parents=True)
     live = tmp_path / ".site.building-11fe11"
     live.mkdir()
     fd = os.open(live, os.O_RDONLY)
@@ -127,7 +130,7 @@ def test_a_killed_builds_folder_is_swept_and_a_running_ones_is_not(small: Path,
         link = tmp_path / ".site.building-link"  # a link is never followed nor deleted
         link.symlink_to(small, target_is_directory=True)
         build_site(small, out)
-        assert not dead.exists()
+        assert not dead.exists() and not replaced.exists()
         assert live.is_dir() and other.is_dir() and link.is_symlink()
         assert (small / "trackreport-store.json").is_file()
     finally:
@@ -136,6 +139,35 @@ def test_a_killed_builds_folder_is_swept_and_a_running_ones_is_not(small: Path,
     assert not live.exists()
     assert sorted(_siblings(out)) == sorted(["store", ".other.building-0dead0",
                                              ".site.building-link"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_the_replaced_site_stays_locked_until_it_is_deleted(
+        small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another build's sweep must not delete the previous site while this build deletes it."""
+    import fcntl
+
+    out = tmp_path / "site"
+    build_site(small, out)
+    seen: list[tuple[str, bool]] = []
+    remove = output_mod._remove
+
+    def watched(path: Path) -> None:
+        if path.name.startswith(".site.old-"):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                seen.append((path.name, False))
+            except BlockingIOError:
+                seen.append((path.name, True))
+            finally:
+                os.close(fd)
+        remove(path)
+
+    monkeypatch.setattr(output_mod, "_remove", watched)
+    build_site(small, out, clean=True)  # a whole new site replaces the previous one
+    assert [locked for _, locked in seen] == [True]
+    assert sorted(_siblings(out)) == ["store"]
 
 
 def test_rebuild_swaps_in_the_new_site(small: Path, tmp_path: Path) -> None:

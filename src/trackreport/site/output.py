@@ -154,16 +154,18 @@ def _claimed_folder(parent: Path, made: str, name: str) -> tuple[Path, int | Non
 
 
 def _sweep(parent: Path, name: str) -> None:
-    """Delete the staging folders beside the site that no build holds any more.
+    """Delete the folders beside the site that no build holds any more.
 
-    A build that was killed (SIGKILL, a power cut) cannot delete its own; a
-    build still writing one holds its lock, and is left alone.
+    These are staging folders (``.<name>.building-*``) and replaced sites
+    (``.<name>.old-*``) of builds that were killed (SIGKILL, a power cut)
+    before they could delete them; a build still using one holds its lock,
+    and is left alone.
     """
     if fcntl is None:
         return
-    prefix = f".{name}.building-"
+    prefixes = (f".{name}.building-", f".{name}.old-")
     try:
-        entries = [e for e in os.listdir(parent) if e.startswith(prefix)]
+        entries = [e for e in os.listdir(parent) if e.startswith(prefixes)]
     except OSError:
         return
     for entry in entries:
@@ -292,21 +294,23 @@ def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
                          "trackreport site any more; the previous contents are left as they are")
     old = final.parent / f".{final.name}.old-{token}"
     moved = False
-    fd = _locked(final)
+    fd = _locked(final)  # the previous site's folder: locked until it is deleted
     try:
-        if final.exists():
-            os.rename(final, old)
-            moved = True
-        os.rename(staging, final)
-    except OSError as exc:
-        if moved and not final.exists():
-            os.rename(old, final)  # put the previous site back
-        raise BuildError(f"cannot replace the site at {str(out)!r}: {_reason(exc)}") from None
+        try:
+            if final.exists():
+                os.rename(final, old)
+                moved = True
+            os.rename(staging, final)
+        except OSError as exc:
+            if moved and not final.exists():
+                os.rename(old, final)  # put the previous site back
+            raise BuildError(f"cannot replace the site at {str(out)!r}: "
+                             f"{_reason(exc)}") from None
+        if moved:
+            _remove(old)  # killed meanwhile: the next build's _sweep deletes the rest
     finally:
         if fd is not None:
             os.close(fd)
-    if moved:
-        _remove(old)
 
 
 class SiteWriter:
