@@ -23,6 +23,7 @@ from trackreport.site.charts import (
     bar_chart,
     bar_order,
     downsample,
+    downsample_arrays,
     metric_chart,
     parallel_coordinates,
     round_significant,
@@ -82,6 +83,34 @@ def test_downsample_keeps_about_n_points_and_the_extremes() -> None:
     assert all(values[s] == v for s, v in zip(out_steps, out_values, strict=True))
     assert all(type(s) is int for s in out_steps)
     assert all(type(v) is float for v in out_values)
+
+
+def test_downsample_keeps_what_a_mask_of_the_picked_points_and_extremes_keeps() -> None:
+    """The picked indices are merged with the first, last, lowest and highest point
+    without a mask over the whole series; it relies on tsdownsample's indices being
+    sorted and unique, checked here on noisy, spiky and flat series of many lengths."""
+    from trackreport.site.charts import _minmax_lttb
+
+    merged = 0
+    for seed in range(120):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(20, 3000))
+        n_out = int(rng.integers(3, min(n, 600)))
+        kind = seed % 3
+        y = (rng.normal(size=n) if kind == 0 else np.cumsum(rng.normal(size=n)) if kind == 1
+             else np.where(rng.random(n) < 0.01, 5.0, 1.0))  # flat with rare spikes
+        x = np.arange(n, dtype=np.int64) * 3
+        picked = _minmax_lttb()(x, y, max(3, n_out - 4))
+        assert (np.diff(picked.astype(np.int64)) > 0).all(), seed
+        keep = np.zeros(n, dtype=bool)
+        keep[picked] = True
+        extremes = [0, n - 1, int(np.argmin(y)), int(np.argmax(y))]
+        merged += not keep[extremes].all()
+        keep[extremes] = True
+        out_x, out_y = downsample_arrays(x, y, n_out) if n > n_out else (x[keep], y[keep])
+        assert out_x.tolist() == x[keep].tolist() and out_y.tolist() == y[keep].tolist(), seed
+        assert out_x.dtype == np.int64 and out_y.dtype == np.float64
+    assert merged > 10  # both ways were taken: extremes already picked, and added
 
 
 def test_downsample_short_series_unchanged() -> None:

@@ -141,12 +141,15 @@ def downsample_arrays(steps: Sequence[int], values: Sequence[float], n_out: int)
         order = np.argsort(x, kind="stable")
         x, y = x[order], y[order]
     if x.size > n_out:
-        # Four slots stay free for the first, last, lowest and highest point.
+        # Four slots stay free for the first, last, lowest and highest point, which
+        # join tsdownsample's indices unless there (sorted and unique: its LTTB
+        # walks the buckets in order; test_site_charts checks it)
         picked = _minmax_lttb()(x, y, max(3, n_out - 4))
-        keep = np.zeros(x.size, dtype=bool)  # sorted, unique indices without a sort
-        keep[picked] = True
-        keep[[0, x.size - 1, int(np.argmin(y)), int(np.argmax(y))]] = True
-        x, y = x[keep], y[keep]
+        need = [0, x.size - 1, int(y.argmin()), int(y.argmax())]
+        where = picked.searchsorted(need).tolist()
+        if any(at >= picked.size or picked[at] != i for i, at in zip(need, where, strict=True)):
+            picked = np.union1d(picked, np.array(need, dtype=picked.dtype))
+        x, y = x[picked], y[picked]
     return x, y
 
 

@@ -97,7 +97,7 @@ class RunSummary:
 
 def _stats(steps: Any, values: Any) -> MetricStats:
     array = np.asarray(values, dtype=np.float64)
-    real = array[~np.isnan(array)]
+    real = array[~np.isnan(array)] if np.isnan(array).any() else array
     low = float(real.min()) if real.size else math.nan
     high = float(real.max()) if real.size else math.nan
     return MetricStats(last=float(array[-1]), min=low, max=high, count=int(array.size),
