@@ -115,19 +115,21 @@ def test_a_killed_builds_folder_is_swept_and_a_running_ones_is_not(small: Path,
     import fcntl
 
     out = tmp_path / "site"
-    dead = tmp_path / ".site.building-0dead0"
+    dead = tmp_path / ".site.building-0dead0ff"
     (dead / "runs" / "x").mkdir(parents=True)
     (dead / "runs" / "x" / "index.html").write_text("half")
-    replaced = tmp_path / ".site.old-0dead0"  # killed while deleting the site it replaced
+    replaced = tmp_path / ".site.old-0dead0ff"  # killed while deleting the site it replaced
     (replaced / "runs").mkdir(parents=True)
-    live = tmp_path / ".site.building-11fe11"
+    live = tmp_path / ".site.building-11fe11ff"
     live.mkdir()
     fd = os.open(live, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # as a running build holds its folder
-        other = tmp_path / ".other.building-0dead0"  # another site's: not this one's
+        other = tmp_path / ".other.building-0dead0ff"  # another site's: not this one's
         other.mkdir()
-        link = tmp_path / ".site.building-link"  # a link is never followed nor deleted
+        link = tmp_path / ".site.building-1ffffff1"  # a link is never followed nor deleted
+        mine = tmp_path / ".site.old-backup"  # not a build's name: the user's, left alone
+        mine.mkdir()
         link.symlink_to(small, target_is_directory=True)
         build_site(small, out)
         assert not dead.exists() and not replaced.exists()
@@ -137,8 +139,8 @@ def test_a_killed_builds_folder_is_swept_and_a_running_ones_is_not(small: Path,
         os.close(fd)
     build_site(small, out)  # now nobody holds it
     assert not live.exists()
-    assert sorted(_siblings(out)) == sorted(["store", ".other.building-0dead0",
-                                             ".site.building-link"])
+    assert sorted(_siblings(out)) == sorted(["store", ".other.building-0dead0ff",
+                                             ".site.building-1ffffff1", ".site.old-backup"])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="flock")

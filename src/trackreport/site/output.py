@@ -17,6 +17,7 @@ one.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -36,6 +37,9 @@ SITE_MARKER = ".trackreport-site"
 """A file every built site holds: a folder with it may be replaced by a new build."""
 CACHE_DIR = ".trackreport-cache"
 """The build cache inside a site (not part of the site; see ``cache``)."""
+
+TOKEN_BYTES = 4
+"""Random bytes in the names of a build's folders beside the site (as hex digits)."""
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -106,7 +110,7 @@ def staged_output(store: Store, out: Path) -> Iterator[SiteWriter]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         _sweep(parent, final.name)
-        token = secrets.token_hex(4)
+        token = secrets.token_hex(TOKEN_BYTES)
         staging, held = _claimed_folder(parent, f".{final.name}.new-{token}",
                                         f".{final.name}.building-{token}")
     except OSError as exc:
@@ -156,16 +160,17 @@ def _claimed_folder(parent: Path, made: str, name: str) -> tuple[Path, int | Non
 def _sweep(parent: Path, name: str) -> None:
     """Delete the folders beside the site that no build holds any more.
 
-    These are staging folders (``.<name>.building-*``) and replaced sites
-    (``.<name>.old-*``) of builds that were killed (SIGKILL, a power cut)
+    These are staging folders (``.<name>.building-<token>``) and replaced sites
+    (``.<name>.old-<token>``; a token is 8 hex digits, so a folder of the user's
+    with a name alike is left alone) of builds that were killed (SIGKILL, a power cut)
     before they could delete them; a build still using one holds its lock,
     and is left alone.
     """
     if fcntl is None:
         return
-    prefixes = (f".{name}.building-", f".{name}.old-")
+    ours = re.compile(rf"\.{re.escape(name)}\.(?:building|old)-[0-9a-f]{{{2 * TOKEN_BYTES}}}")
     try:
-        entries = [e for e in os.listdir(parent) if e.startswith(prefixes)]
+        entries = [e for e in os.listdir(parent) if ours.fullmatch(e)]
     except OSError:
         return
     for entry in entries:
