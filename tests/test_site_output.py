@@ -172,6 +172,51 @@ def test_the_replaced_site_stays_locked_until_it_is_deleted(
     assert sorted(_siblings(out)) == ["store"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="flock, SIGKILL")
+def test_a_build_killed_while_deleting_the_replaced_site(small: Path, tmp_path: Path) -> None:
+    """A real build process killed (SIGKILL) halfway through deleting the site it replaced
+    leaves that site beside --out; the next build deletes it and the site is whole."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "site"
+    build_site(small, out)
+    ready = tmp_path / "deleting"
+    script = f"""
+import os, shutil, sys, time
+sys.path.insert(0, {str(Path(build_mod.__file__).resolve().parents[2])!r})
+from pathlib import Path
+from trackreport.site import output
+from trackreport.site.build import build_site
+remove = output._remove
+def slow(path):
+    if path.name.startswith(".site.old-"):
+        os.remove(path / "index.html")  # part of the old site is gone
+        Path({str(ready)!r}).write_text(path.name)
+        time.sleep(60)
+    remove(path)
+output._remove = slow
+build_site({str(small)!r}, {str(out)!r}, clean=True)
+"""
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready.exists(), "the child never reached the deletion"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    left = tmp_path / ready.read_text()
+    assert left.is_dir() and not (left / "index.html").exists()
+    assert (out / "index.html").is_file()  # the new site was in place before the deletion
+    build_site(small, out)
+    assert not left.exists()
+    assert sorted(_siblings(out)) == ["deleting", "store"]
+    assert (out / "index.html").is_file()
+
+
 def test_rebuild_swaps_in_the_new_site(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_site(small, out)
