@@ -217,6 +217,27 @@ build_site({str(small)!r}, {str(out)!r}, clean=True)
     assert (out / "index.html").is_file()
 
 
+@pytest.mark.parametrize("name", ["s" * 240, "é" * 120, "KIND.(site)[1]"])
+def test_an_out_folder_with_a_long_or_odd_name(small: Path, tmp_path: Path, name: str) -> None:
+    """The folders a build makes beside --out stay within a file name's 255 bytes wherever
+    --out's own name fits, and the sweep finds them by the same name."""
+    from trackreport.site.output import TOKEN_BYTES, _beside
+
+    out = tmp_path / name
+    build_site(small, out)
+    build_site(small, out, clean=True)  # replaces the previous site: an .old- folder too
+    assert (out / "index.html").is_file()
+    assert sorted(_siblings(out)) == ["store"]
+    for kind in ("new", "building", "old"):
+        assert len(_beside(name, kind, "0" * 2 * TOKEN_BYTES).encode()) <= 255
+    dead = tmp_path / _beside(name, "building", "0dead0ff")  # left by a killed build
+    dead.mkdir()
+    other = tmp_path / _beside(name + "x", "building", "0dead0ff")  # another site's
+    other.mkdir()
+    build_site(small, out)
+    assert not dead.exists() and other.is_dir()
+
+
 def test_rebuild_swaps_in_the_new_site(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_site(small, out)

@@ -16,6 +16,7 @@ one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -40,6 +41,8 @@ CACHE_DIR = ".trackreport-cache"
 
 TOKEN_BYTES = 4
 """Random bytes in the names of a build's folders beside the site (as hex digits)."""
+LONG_NAME = 200
+"""Bytes of a site folder's name kept as they are in the names of the folders beside it."""
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -111,8 +114,8 @@ def staged_output(store: Store, out: Path) -> Iterator[SiteWriter]:
         parent.mkdir(parents=True, exist_ok=True)
         _sweep(parent, final.name)
         token = secrets.token_hex(TOKEN_BYTES)
-        staging, held = _claimed_folder(parent, f".{final.name}.new-{token}",
-                                        f".{final.name}.building-{token}")
+        staging, held = _claimed_folder(parent, _beside(final.name, "new", token),
+                                        _beside(final.name, "building", token))
     except OSError as exc:
         raise BuildError(f"cannot write the site to {str(out)!r}: {_reason(exc)}") from None
     writer = SiteWriter(staging)
@@ -157,6 +160,19 @@ def _claimed_folder(parent: Path, made: str, name: str) -> tuple[Path, int | Non
     return parent / name, held
 
 
+def _beside(name: str, kind: str, token: str) -> str:
+    """The name of a build's folder beside the site folder ``name``: ``.<name>.<kind>-<token>``.
+
+    A long ``name`` is cut and given a hash of itself, so the folder's name stays
+    within the 255 bytes a file name may have wherever ``name`` itself fits.
+    """
+    if len(name.encode("utf-8", "surrogateescape")) > LONG_NAME:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        cut = name.encode("utf-8", "surrogateescape")[:LONG_NAME - 17]
+        name = cut.decode("utf-8", "ignore") + "-" + digest
+    return f".{name}.{kind}-{token}"
+
+
 def _sweep(parent: Path, name: str) -> None:
     """Delete the folders beside the site that no build holds any more.
 
@@ -168,7 +184,8 @@ def _sweep(parent: Path, name: str) -> None:
     """
     if fcntl is None:
         return
-    ours = re.compile(rf"\.{re.escape(name)}\.(?:building|old)-[0-9a-f]{{{2 * TOKEN_BYTES}}}")
+    kinds = "|".join(re.escape(_beside(name, kind, "")) for kind in ("building", "old"))
+    ours = re.compile(f"(?:{kinds})[0-9a-f]{{{2 * TOKEN_BYTES}}}")
     try:
         entries = [e for e in os.listdir(parent) if ours.fullmatch(e)]
     except OSError:
@@ -297,7 +314,7 @@ def _swap(staging: Path, final: Path, out: Path, token: str) -> None:
     if taken:  # something else appeared there during the build
         raise BuildError(f"--out {str(out)!r} changed during the build and is not a "
                          "trackreport site any more; the previous contents are left as they are")
-    old = final.parent / f".{final.name}.old-{token}"
+    old = final.parent / _beside(final.name, "old", token)
     moved = False
     fd = _locked(final)  # the previous site's folder: locked until it is deleted
     try:
