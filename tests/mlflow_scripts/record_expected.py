@@ -33,7 +33,9 @@ def record(script: str) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         uri = f"sqlite:///{tmp}/mlflow.db"
-        env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONHASHSEED": "0"}
+        # the AVX2 OpenBLAS kernel, as test_mlflow_shim.py uses (results depend on it)
+        env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONHASHSEED": "0",
+               "OPENBLAS_CORETYPE": "Haswell"}
         subprocess.run([sys.executable, str(HERE / f"{script}.py")], cwd=tmp, env=env,
                        check=True)
         runs = from_mlflow(uri)
