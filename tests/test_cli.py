@@ -62,6 +62,22 @@ def test_runs_formats_filter_sort(filled: Path) -> None:
     assert "| lonely |" in res.output
 
 
+def test_runs_show_params_as_logged_when_some_runs_lack_them(filled: Path) -> None:
+    # "lonely" has no depth: pandas alone would make the column float (3.0) with NaN holes.
+    res = invoke("runs", "--store", str(filled), "--format", "csv", "--sort", "run_name",
+                 "--columns", "run_name,params.depth,tags.family")
+    assert list(csv.reader(io.StringIO(res.output)))[1:] == [
+        ["lonely", "", ""], ["run-0", "2", "rf"], ["run-1", "3", "gb"], ["run-2", "4", "gb"]]
+    res = invoke("runs", "--store", str(filled), "--sort", "run_name",
+                 "--columns", "run_name,params.depth")
+    assert [line.split() for line in res.output.splitlines()[2:]] == [
+        ["lonely"], ["run-0", "2"], ["run-1", "3"], ["run-2", "4"]]
+    df = tr.load_runs(store=filled)
+    depths = dict(zip(df["run_name"], df["params.depth"], strict=True))
+    assert depths == {"lonely": None, "run-0": 2, "run-1": 3, "run-2": 4}
+    assert all(type(v) is int for k, v in depths.items() if k != "lonely")
+
+
 def test_runs_env_store(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKREPORT_STORE", str(filled))
     res = invoke("runs", "--format", "csv", "--columns", "run_name")

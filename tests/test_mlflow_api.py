@@ -85,6 +85,21 @@ def test_search_runs_columns_filter_and_order() -> None:
     assert mlflow.search_runs(experiment_names=["Default"]).empty
 
 
+def test_search_runs_params_read_as_logged_when_some_runs_lack_them() -> None:
+    mlflow.set_experiment("depths")
+    for name, params in [("tree", {"max_depth": 3}), ("linear", {"C": 1.0})]:
+        with mlflow.start_run(run_name=name):
+            mlflow.log_params(params)
+    df = mlflow.search_runs(order_by=["tags.mlflow.runName"])
+    import pandas as pd
+
+    # as MLflow: "3", never "3.0"; a run without the param has an empty cell
+    assert pd.isna(df["params.max_depth"][0]) and df["params.max_depth"][1] == "3"
+    assert df["params.C"][0] == "1.0" and pd.isna(df["params.C"][1])
+    assert list(mlflow.search_runs(filter_string="params.max_depth = '3'")["tags.mlflow.runName"]) \
+        == ["tree"]
+
+
 def test_client_batch_artifact_folder_and_dataset(tmp_path: Path) -> None:
     client = mlflow.MlflowClient()
     exp_id = client.create_experiment("client")

@@ -36,7 +36,8 @@ def _ordered_columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A ``load_runs`` DataFrame from ``run_row`` dicts, with its dtypes."""
+    """A ``load_runs`` DataFrame from ``run_row`` dicts, with its dtypes: times and
+    durations as pandas times, metrics as floats, params and tags as logged (objects)."""
     columns = _ordered_columns(rows)
     df = pd.DataFrame(rows, columns=columns)
     for col in ("start_time", "end_time"):
@@ -45,8 +46,8 @@ def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     for col in columns:
         if col.startswith(("metrics.", "metrics_min.", "metrics_max.")):
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-        elif col.startswith("params."):
-            df[col] = df[col].astype(object)
+        elif col.startswith(("params.", "tags.")):  # as logged: 3 stays 3, missing is None
+            df[col] = pd.Series([row.get(col) for row in rows], dtype=object, index=df.index)
     return df
 
 
