@@ -72,3 +72,29 @@ def test_first_paragraph() -> None:
         "Predict wine quality."
     assert first_paragraph("") == ""
     assert first_paragraph("x" * 500).endswith("…")
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidirectional_controls_are_shown_not_obeyed() -> None:
+    from trackreport.site.notes import visible_text
+
+    # "\u202eevil" would read "live": each control becomes U+FFFD, in str and in Markup
+    assert visible_text("\u202eevil") == "\ufffdevil"
+    assert visible_text(BIDI + "x") == "\ufffd" * 9 + "x"
+    marked = visible_text(Markup("<b>\u2067a\u2069</b>"))
+    assert isinstance(marked, Markup) and marked == Markup("<b>\ufffda\ufffd</b>")
+    # marks that only steer neutral characters stay, as do other values
+    assert visible_text("abc \u200f\u200e ü") == "abc \u200f\u200e ü"
+    assert visible_text(3) == 3 and visible_text(None) is None
+    assert "\ufffdevil" in render_markdown("**tag** \u202eevil")
+    for obj in ({"k\u202e": "a\u2066b"}, {"k\u202e": "a\u2066b", "big": 2**70}):  # both paths
+        for text in (str(json_script(obj)), json_text(obj)):
+            assert not any(ch in text for ch in BIDI)
+            assert "\\u202e" not in text.lower() and "\\u2066" not in text.lower()
+            assert json.loads(text)["k\ufffd"] == "a\ufffdb"
+    # a user's own backslash before "u202e" is text, and stays text
+    for obj in ({"s": "\\u202e"}, {"s": "\\u202e", "big": 2**70}):
+        assert json.loads(json_text(obj))["s"] == "\\u202e"
+        assert json.loads(str(json_script(obj)))["s"] == "\\u202e"

@@ -12,6 +12,8 @@ from bs4 import BeautifulSoup
 
 from site_fixtures import SVG_XSS, XSS, Built, shared_build
 
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
@@ -130,3 +132,40 @@ def test_folder_names_are_clean_and_distinct(built: Built) -> None:
         rel = path.relative_to(built.site).as_posix()
         assert rel.isascii(), rel
         assert not any(part in ("..", ".") for part in Path(rel).parts)
+
+
+def test_bidirectional_controls_never_reorder_a_page(store: Path, tmp_path: Path) -> None:
+    import trackreport as tr
+    from trackreport.site.build import build_site
+
+    rlo, rli, pdi = "\u202e", "\u2067", "\u2069"
+    tr.set_experiment(f"exp {rlo}cba", description=f"Why: {rlo}evil, then **{rli}bold{pdi}**",
+                      primary_metric=f"acc{rlo}", goal="max")
+    with tr.start_run(name=f"run {rlo}evil"):
+        tr.log_params({f"p{rlo}": f"v{rlo}1", "plain": "ü"})
+        tr.set_tag("t", f"{rlo}evil")
+        tr.log_metric(f"acc{rlo}", 0.5, step=0)
+        tr.log_metric(f"acc{rlo}", 0.7, step=1)
+        tr.note(f"note {rlo}evil")
+        tr.log_text(f"code {rlo}evil\n", f"files/{rlo}a.txt")
+    with tr.start_run(name=f"big {rlo}evil"):  # a 70-bit int: JSON by the ASCII-only path
+        tr.log_params({f"p{rlo}": 2**70})
+        tr.log_metric(f"acc{rlo}", 0.6, step=0)
+    site = tmp_path / "site"
+    build_site(store, site)
+    shown = sorted([*site.rglob("*.html"), *site.glob("runs/*/data.js")])
+    assert len(shown) == 8
+    for path in shown:
+        text = path.read_text("utf-8")
+        assert not any(ch in text for ch in BIDI), path
+        assert "\\u202e" not in text.lower() and "\\u2067" not in text.lower(), path
+    pages = "".join(p.read_text("utf-8") for p in shown)
+    for seen in ("run \ufffdevil", "exp \ufffdcba", "note \ufffdevil", "\ufffdevil",
+                 "code \ufffdevil", "\ufffdbold\ufffd", "big \ufffdevil"):
+        assert seen in pages, seen
+    # the data files keep what was logged, every character
+    assert f"run {rlo}evil" in (site / "data" / "runs.csv").read_text("utf-8")
+    assert f"{rlo}evil" in (site / "data" / "runs.json").read_text("utf-8")
+    assert f"run {rlo}evil" in next(site.glob("experiments/*/runs.csv")).read_text("utf-8")
+    copied = next(site.glob("runs/*/files/files/*.txt"))
+    assert copied.read_text("utf-8") == f"code {rlo}evil\n"

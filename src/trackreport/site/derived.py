@@ -84,12 +84,17 @@ def _store(path: Path, data: bytes) -> None:
             pass
 
 
+CODE_FORMAT = "2"
+"""Part of each cached template's header: bump it when the environment's options that shape
+compiled code change (2: ``finalize``), so that code compiled before is not used."""
+
+
 def template_cache() -> Any:
     """A jinja2 bytecode cache in this machine's cache (None when it cannot be made).
 
     Like jinja2's own file cache, but it never unpickles: a file holds one
-    header line (Python's bytecode magic, jinja2's version, the template
-    source's checksum) and the marshalled code, as a ``.pyc`` file does.
+    header line (Python's bytecode magic, jinja2's version, ``CODE_FORMAT``,
+    the template source's checksum) and the marshalled code, as a ``.pyc`` file does.
     """
     import importlib.util
     import marshal
@@ -107,7 +112,8 @@ def template_cache() -> Any:
 
     class TemplateCache(jinja2.BytecodeCache):
         def _header(self, bucket: Any) -> bytes:
-            return f"{magic} {jinja2.__version__} {bucket.checksum}\n".encode("ascii")
+            return (f"{magic} {jinja2.__version__} {CODE_FORMAT} {bucket.checksum}\n"
+                    .encode("ascii"))
 
         def load_bytecode(self, bucket: Any) -> None:
             try:

@@ -5,12 +5,19 @@ with ``markdown`` and then cleaned with ``nh3``: raw HTML does not survive,
 links keep only the http, https and mailto schemes (and in-page anchors) and
 get ``rel="noopener noreferrer"``. JSON for ``<script type="application/json">``
 blocks is encoded once, with ``<``, ``>``, ``&``, U+2028 and U+2029 escaped.
+
+Text shown on a page never carries explicit bidirectional controls
+(embeddings, overrides, isolates: U+202A-U+202E, U+2066-U+2069): they reorder
+what a reader sees, so a tag written ``"\u202eevil"`` would read "live". Each
+is shown as U+FFFD instead (``visible_text``), in templates' output, markdown
+and page JSON; the data files keep every character.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from typing import Any
 
@@ -59,6 +66,29 @@ def clean_html(fragment: str) -> str:
     )
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI_TABLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], "\ufffd")
+_BIDI_UTF8 = re.compile(b"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+# the same as JSON escapes (the ASCII-only path), after an even run of backslashes
+_BIDI_ESCAPED = re.compile(rb"(?<!\\)((?:\\\\)*)\\u(?:202[a-eA-E]|206[6-9])")
+
+
+def visible_text(value: Any) -> Any:
+    """``value`` with each bidirectional control shown as U+FFFD; the same class (``str``
+    or ``Markup``); other values as they are. The themes' jinja2 ``finalize``."""
+    if isinstance(value, str) and not value.isascii() and _BIDI.search(value):
+        return value.translate(_BIDI_TABLE)
+    return value
+
+
+def _visible_json(data: bytes) -> bytes:
+    if _BIDI_UTF8.search(data):
+        data = _BIDI_UTF8.sub("\ufffd".encode(), data)
+    if b"\\u20" in data and _BIDI_ESCAPED.search(data):
+        data = _BIDI_ESCAPED.sub(rb"\1\\ufffd", data)
+    return data
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown as sanitized HTML, ready to put in a page.
 
@@ -67,7 +97,7 @@ def render_markdown(text: str) -> Markup:
     """
     md = _markdown()
     md.reset()
-    return Markup(clean_html(md.convert(text)))  # noqa: S704 - cleaned by nh3 just above
+    return Markup(visible_text(clean_html(md.convert(text))))  # noqa: S704 - cleaned by nh3
 
 
 _LOCAL = threading.local()
@@ -156,15 +186,17 @@ def _escape(data: bytes, pairs: tuple[tuple[bytes, bytes], ...]) -> bytes:
 
 
 def json_text(obj: Any) -> str:
-    """Deterministic strict JSON: sorted keys, compact, NaN as null, U+2028/9 escaped."""
-    return _escape(json_bytes(obj), _LINE_SEPARATORS).decode("utf-8")
+    """Deterministic strict JSON for a page's script: sorted keys, compact, NaN as null,
+    U+2028/9 escaped, bidirectional controls shown as U+FFFD."""
+    return _escape(_visible_json(json_bytes(obj)), _LINE_SEPARATORS).decode("utf-8")
 
 
 def json_script(obj: Any) -> Markup:
     """JSON for the body of a ``<script type="application/json">`` element (encoded once).
 
     ``<``, ``>``, ``&``, U+2028 and U+2029 become ``\\u003c`` and the like: the
-    element cannot be closed early and ``JSON.parse`` reads the same value.
+    element cannot be closed early and ``JSON.parse`` reads the same value
+    (but for bidirectional controls, shown as U+FFFD).
     """
-    data = _escape(_escape(json_bytes(obj), _LINE_SEPARATORS), _HTML_SPECIALS)
+    data = _escape(_escape(_visible_json(json_bytes(obj)), _LINE_SEPARATORS), _HTML_SPECIALS)
     return Markup(data.decode("utf-8"))  # noqa: S704 - escaped just here

@@ -89,10 +89,12 @@ def resolve_theme(theme: str | os.PathLike[str] | None = None) -> Theme:
 
 
 def make_environment(theme: Theme):  # -> jinja2.Environment
-    """The jinja2 Environment of a theme: autoescape on, undefined names fail the build."""
+    """The jinja2 Environment of a theme: autoescape on, undefined names fail the build,
+    bidirectional controls in printed text shown as U+FFFD (``notes.visible_text``)."""
     import jinja2
 
     from .derived import template_cache
+    from .notes import visible_text
 
     default_loader = jinja2.FileSystemLoader(str(theme.default_templates))
     user_dirs = [str(d) for d in theme.template_dirs if d != theme.default_templates]
@@ -105,6 +107,7 @@ def make_environment(theme: Theme):  # -> jinja2.Environment
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=visible_text,  # compiled into the templates' code: see derived.CODE_FORMAT
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
