@@ -48,6 +48,7 @@ def test_md_escaping_rules() -> None:
     assert md("line\nbreak\r\ttab") == "line break  tab"
     assert md("*[_`#!") == "\\*\\[\\_\\`\\#\\!"
     assert md("数据 ok") == "数据 ok"
+    assert md("\u202eevil \u2067x\u2069 \u200f") == "\ufffdevil \ufffdx\ufffd \u200f"
 
 
 def test_baseline_by_id_name_and_tag(fixed: Path) -> None:

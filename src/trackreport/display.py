@@ -19,6 +19,11 @@ from typing import Any
 
 _UTC = _dt.timezone.utc
 
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""Unicode's explicit bidirectional embeddings, overrides and isolates. They reorder the
+text a reader sees (``"\\u202eevil"`` reads "live"), so text made for people (pages, the
+Markdown summary) shows each as U+FFFD; data files keep them."""
+
 
 def is_number(value: Any) -> bool:
     """True for ints and floats (not bools)."""

@@ -51,7 +51,7 @@ class SummaryError(TrackreportError):
 def md(text: object) -> str:
     """``text`` as inert Markdown: ``& < >`` as entities, ASCII punctuation backslash-escaped
     (``|`` as ``\\|``, so a table cell stays one cell), line breaks and other control
-    characters as spaces."""
+    characters as spaces, bidirectional controls as U+FFFD."""
     out = []
     for ch in str(text):
         if ch in _ENTITIES:
@@ -60,6 +60,8 @@ def md(text: object) -> str:
             out.append("\\" + ch)
         elif ch < " " or ch == "\x7f" or ch in "\u2028\u2029\x85":
             out.append(" ")
+        elif ch in fmt.BIDI_CONTROLS:
+            out.append("\ufffd")
         else:
             out.append(ch)
     return "".join(out)

@@ -24,6 +24,8 @@ from typing import Any
 import orjson
 from markupsafe import Markup
 
+from ..display import BIDI_CONTROLS
+
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
     "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
@@ -66,11 +68,13 @@ def clean_html(fragment: str) -> str:
     )
 
 
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_BIDI_TABLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], "\ufffd")
-_BIDI_UTF8 = re.compile(b"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_BIDI_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS), "\ufffd")
+_BIDI_UTF8 = re.compile(b"|".join(re.escape(ch.encode()) for ch in BIDI_CONTROLS))
 # the same as JSON escapes (the ASCII-only path), after an even run of backslashes
-_BIDI_ESCAPED = re.compile(rb"(?<!\\)((?:\\\\)*)\\u(?:202[a-eA-E]|206[6-9])")
+_BIDI_ESCAPED = re.compile(rb"(?<!\\)((?:\\\\)*)\\u(?:"
+                           + b"|".join(f"{ord(ch):04x}".encode() for ch in BIDI_CONTROLS)
+                           + b")", re.IGNORECASE)
 
 
 def visible_text(value: Any) -> Any:
