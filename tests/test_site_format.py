@@ -30,6 +30,8 @@ def test_plain_numbers_for_sorting() -> None:
 
 def test_durations() -> None:
     assert fmt.duration(0.42) == "0.4 s"
+    assert fmt.duration(0.004) == "under 0.1 s" and fmt.duration(0.05) == "0.1 s"
+    assert fmt.duration(0) == "0 s"
     assert fmt.duration(12.4) == "12 s"
     assert fmt.duration(252) == "4 min 12 s"
     assert fmt.duration(7500) == "2 h 5 min"

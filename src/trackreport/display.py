@@ -103,9 +103,12 @@ def size(nbytes: int | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """A duration in words: ``0.4 s``, ``12 s``, ``4 min 12 s``, ``2 h 5 min``, ``3 days 4 h``."""
+    """A duration in words: ``under 0.1 s``, ``0.4 s``, ``12 s``, ``4 min 12 s``,
+    ``2 h 5 min``, ``3 days 4 h``."""
     if seconds is None or not math.isfinite(seconds):
         return ""
+    if 0 < seconds < 0.05:  # it would round to "0 s", as if nothing ran
+        return "under 0.1 s"
     if seconds < 10:
         return f"{number(round(seconds, 1), 2)} s"
     total = round(seconds)
