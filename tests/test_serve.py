@@ -100,6 +100,29 @@ def test_a_run_logged_elsewhere_appears_without_a_manual_reload(tmp_path: Path) 
     assert site and not Path(site.group(1)).exists()  # the temporary --out is removed
 
 
+def test_a_store_on_s3_is_listed_again_and_rebuilt_when_it_changes(s3_store: str,
+                                                                   tmp_path: Path) -> None:
+    log_run(s3_store, "first-run", 0.5)
+    proc = start(s3_store, "--port", "0", "--out", str(tmp_path / "site"))
+    try:
+        url = read_url(proc)
+        wait_for(lambda: built(url), timeout=SERVE_TIMEOUT, interval=0.2,
+                 what="the first build")
+        assert "first-run" in get(url) and "second-run" not in get(url)
+        version = get(url + "__trackreport__/version")
+        time.sleep(2.5)  # listed twice (every 1 s at least) with nothing new: no rebuild
+        assert get(url + "__trackreport__/version") == version
+        log_run(s3_store, "second-run", 0.7)
+        wait_for(lambda: "second-run" in get(url), timeout=SERVE_TIMEOUT, interval=0.2,
+                 what="the rebuild after a run logged to S3")
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode in (0, 130), err
+    assert "Traceback" not in err and err == "", err
+    assert out.count("Rebuilt:") == 1 and "Rebuilt: Built 1 experiment, 2 runs" in out
+
+
 def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     store = tmp_path / "store"
     log_run(store, "r", 0.5)

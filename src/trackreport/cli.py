@@ -391,12 +391,13 @@ def serve_cmd(store: Path, port: int, host: str, out: Path | None, theme: str | 
               title: str | None) -> None:
     """Build the site, serve it, and rebuild it whenever the store changes.
 
-    Open pages reload themselves after each rebuild. Ctrl-C stops.
+    Open pages reload themselves after each rebuild. A store on object storage
+    is checked every $TRACKREPORT_FLUSH_SECONDS (10 s by default). Ctrl-C stops.
     """
     from .site.serve import serve
 
-    local_only(store, "serve (it watches the store's files)")
-    status = serve(store, out, host=host, port=port, theme=theme, title=title,
+    target = open_store(store) if isinstance(store, StoreURL) else store
+    status = serve(target, out, host=host, port=port, theme=theme, title=title,
                    echo=lambda line: click.echo(line))
     # Stopped and cleaned up: leave now (tearing down pandas & co. costs seconds).
     sys.stdout.flush()

@@ -233,6 +233,19 @@ class ObjectStorage:
             return []
         return sorted(self._rel(path) for path in found)
 
+    def snapshot(self) -> frozenset[tuple[str, int, str]]:
+        """Every object below the store as (path, size, ETag), listed afresh (a few paginated
+        requests): it changes whenever anything in the store does. ``serve`` polls it."""
+        self.fs.invalidate_cache(self.base)
+        self.requests += 1
+        try:
+            found = self.fs.find(self.base, detail=True)
+        except FileNotFoundError:
+            return frozenset()
+        return frozenset((self._rel(name), int(entry.get("size") or 0),
+                          str(entry.get("ETag") or entry.get("etag") or ""))
+                         for name, entry in found.items())
+
     def _info(self, rel: str) -> dict[str, Any]:
         info = self._infos.get(rel)
         if info is None:

@@ -8,6 +8,12 @@ they, and only here) get ``<script src="/__trackreport__/reload.js">``, which
 polls ``/__trackreport__/version`` and reloads the page after a new build:
 the files on disk stay exactly what ``trackreport build`` writes, and the
 page's CSP (``script-src 'self'; connect-src 'self'``) allows both.
+
+A store on object storage cannot be watched: it is listed afresh every
+``TRACKREPORT_FLUSH_SECONDS`` (10 s by default there, at least 1 s: writers
+upload no more often), and a listing that differs from the last one starts a
+build, with a fresh view of the store (the reader's cache keeps what was
+fetched before).
 """
 
 from __future__ import annotations
@@ -161,18 +167,20 @@ def url_of(server: _Server) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
+def serve(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str] | None = None,
           host: str = "127.0.0.1", port: int = 8080, theme: str | None = None,
           title: str | None = None, echo: Callable[[str], None] = print) -> int:
-    """Serve the site of ``store`` until SIGINT or SIGTERM; the exit status (0).
+    """Serve the site of ``store`` (a folder, or a Store, on object storage too) until
+    SIGINT or SIGTERM; the exit status (0).
 
     Raises:
         ServeError: the store is missing, or the port cannot be bound.
         BuildError: the first build fails (``--out`` refused, unknown theme).
     """
-    root = Path(store)
-    st = Store(root)
-    if not root.is_dir():
+    st = store if isinstance(store, Store) else Store(Path(store))
+    root = st.root
+    polled = getattr(st.storage, "snapshot", None) is not None
+    if not polled and not Path(root).is_dir():
         raise ServeError(f"no store at {str(root)!r} (run a training script first, or pass "
                          "--store)")
     st.check_format()
@@ -205,6 +213,7 @@ def serve(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = No
             signal.signal(sig, on_signal)
         thread.start()  # a previous site in --out is served while the first build runs
         echo(f"Serving {root} at {url_of(server)} (Ctrl-C to stop)")
+        seen = st.storage.snapshot() if polled else None  # before: a change meanwhile counts
         state.building = True
         from .build import build_site  # after the server starts: the builder's imports take a while
 
@@ -212,7 +221,11 @@ def serve(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = No
         state.building = False
         state.bump()
         echo(f"{result}")
-        if not stop.is_set():
+        if stop.is_set():
+            pass
+        elif polled:
+            _poll(st, seen, site, theme, title, state, stop, echo)
+        else:
             _watch(st, site, theme, title, state, stop, echo)
     except KeyboardInterrupt:
         pass
@@ -231,21 +244,45 @@ def _watch(st: Store, site: Path, theme: str | None, title: str | None, state: S
     """Rebuild after every batch of changes in the store until ``stop`` is set."""
     import watchfiles
 
-    from ..errors import BuildError
-    from .build import build_site
-
     for _changes in watchfiles.watch(st.root, stop_event=stop, debounce=200, step=50,
                                      rust_timeout=500, raise_interrupt=False,
                                      ignore_permission_denied=True):
         if stop.is_set():
             break
-        state.building = True
+        _rebuild(st, site, theme, title, state, echo)
+
+
+def _poll(st: Store, seen: Any, site: Path, theme: str | None, title: str | None,
+          state: SiteState, stop: threading.Event, echo: Callable[[str], None]) -> None:
+    """Rebuild whenever a fresh listing of an object store differs from the last one
+    (``seen``, taken before the last build)."""
+    storage: Any = st.storage
+    every = max(1.0, storage.flush_seconds or 0.0)
+    while not stop.wait(every):
         try:
-            result = build_site(st, site, theme=theme, title=title)
-        except (BuildError, OSError) as exc:
-            echo(f"rebuild failed: {exc}")
+            now = storage.snapshot()
+        except OSError as exc:  # the endpoint stopped answering: try again next time
+            echo(f"cannot list the store: {exc}")
             continue
-        finally:
-            state.building = False
-        state.bump()
-        echo(f"Rebuilt: {result}")
+        if now == seen:
+            continue
+        seen = now
+        fresh = Store(str(st.root), storage_options=getattr(storage, "options", None))
+        _rebuild(fresh, site, theme, title, state, echo)
+
+
+def _rebuild(st: Store, site: Path, theme: str | None, title: str | None, state: SiteState,
+             echo: Callable[[str], None]) -> None:
+    from ..errors import BuildError
+    from .build import build_site
+
+    state.building = True
+    try:
+        result = build_site(st, site, theme=theme, title=title)
+    except (BuildError, OSError) as exc:
+        echo(f"rebuild failed: {exc}")
+        return
+    finally:
+        state.building = False
+    state.bump()
+    echo(f"Rebuilt: {result}")
