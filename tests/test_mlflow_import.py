@@ -200,6 +200,33 @@ def test_cli_import_then_build(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "index.html").read_text().count("wine-quality") >= 1
 
 
+def test_cli_import_into_a_store_on_s3_as_into_a_folder(s3_store: str, tmp_path: Path) -> None:
+    source = _source("file", tmp_path)
+    env = {**os.environ, "PYTHONPATH": SRC, "CI": "1"}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "trackreport", *args], capture_output=True,
+                              text=True, env=env, check=False, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    stores = [s3_store, str(tmp_path / "local")]
+    for store in stores:
+        assert "imported: 2 experiments, 6 runs" in cli("import", "mlflow", source, "--store",
+                                                          store)
+    assert cli("import", "mlflow", source, "--store", s3_store).startswith(
+        "imported: nothing new")
+    tables = [json.loads(cli("runs", "--store", store, "--format", "json")) for store in stores]
+    assert len(tables[0]) == 6 and tables[0] == tables[1]
+    models = [cli("models", "list", "--store", store) for store in stores]
+    assert "wine-model" in models[0] and models[0] == models[1]
+    cli("build", "--store", s3_store, "--out", str(tmp_path / "site"))
+    site = tmp_path / "site"
+    assert "wine-model" in (site / "models" / "index.html").read_text("utf-8")
+    copied = {p.name for p in site.glob("runs/*/files/**/*") if p.is_file()}
+    assert {"a.csv", "b.txt", "model.json", "conda.yaml"} <= copied, copied  # from the bucket
+
+
 def test_cli_bad_source_is_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": SRC}
     for source in ["https://mlflow.example.com", str(tmp_path / "nothing-here")]:

@@ -227,16 +227,6 @@ def test_flush_seconds_sets_the_local_interval_too(tmp_path: Path) -> None:
         assert (b'"m"' in text) is expect, (seconds, text)
 
 
-def test_url_stores_are_refused_where_a_folder_is_needed(tmp_path: Path) -> None:
-    for command in (["import", "mlflow", "x"],):
-        result = subprocess.run(
-            [sys.executable, "-m", "trackreport", *command, "--store", "s3://some-bucket/p"],
-            cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60)
-        assert result.returncode == 1
-        assert "needs a local store folder" in result.stderr
-        assert list(tmp_path.iterdir()) == []
-
-
 @pytest.mark.parametrize("flushes", [0, 2])
 def test_a_late_value_after_the_run_ended_makes_a_wider_object(s3_store: str,
                                                                flushes: int) -> None:

@@ -75,13 +75,6 @@ def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path 
     return Path(text)
 
 
-def local_only(store: Path | StoreURL, what: str) -> Path:
-    """``store`` as a folder; a URL is one clear error (``what`` needs a local folder)."""
-    if isinstance(store, StoreURL):
-        raise TrackreportError(f"{what} needs a local store folder, not {str(store)!r}")
-    return store
-
-
 def open_store(path: Path | StoreURL) -> Store:
     """A readable store at ``path`` (one clear error otherwise)."""
     if isinstance(path, StoreURL):
@@ -577,9 +570,9 @@ def import_mlflow_cmd(source: str, store: Path, experiments: tuple[str, ...]) ->
     progress = (_progress_bar("Importing") if sys.stderr.isatty() and not os.environ.get("CI")
                 else None)
     try:
-        folder = local_only(store, "import")
-        report = import_mlflow(source, Store(os.path.abspath(folder)), experiments or None,
-                               progress=progress)
+        target = (Store(str(store), storage_options=store.storage_options)
+                  if isinstance(store, StoreURL) else Store(os.path.abspath(store)))
+        report = import_mlflow(source, target, experiments or None, progress=progress)
     finally:
         if progress is not None:
             progress(-1, -1)
