@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+import trackreport as tr
+
 ROOT = Path(__file__).parent.parent
 SCRIPTS = Path(__file__).parent / "mlflow_scripts"
 EXPECTED = Path(__file__).parent / "data" / "mlflow_expected"
@@ -133,6 +135,22 @@ def test_run_experiment_option_and_missing_command(tmp_path: Path) -> None:
     out = trackreport_run(tmp_path / "s", "no-such-command-xyz", cwd=tmp_path)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == ["Error: command not found: no-such-command-xyz"]
+
+
+def test_run_logs_into_a_store_on_s3_with_its_storage_options(s3_store: str, moto_endpoint: str,
+                                                              tmp_path: Path) -> None:
+    # the endpoint only from --storage-option: the program gets it through the environment
+    env = {k: v for k, v in _env().items() if k != "AWS_ENDPOINT_URL"}
+    env["TRACKREPORT_CACHE"] = str(tmp_path / "cache")
+    code = "import mlflow\nwith mlflow.start_run(run_name='on-s3'):\n    mlflow.log_metric('m', 0.5)\n"
+    out = subprocess.run([sys.executable, "-m", "trackreport", "run", "--storage-option",
+                          f"endpoint_url={moto_endpoint}", "--store", s3_store, "--",
+                          sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == []  # no "s3:" folder
+    runs = tr.load_runs(store=s3_store)
+    assert list(runs["run_name"]) == ["on-s3"] and list(runs["metrics.m"]) == [0.5]
 
 
 def test_every_import_form_works_under_run(tmp_path: Path) -> None:

@@ -382,3 +382,34 @@ def test_without_a_writable_cache_tails_are_fetched_one_at_a_time(
     assert calls == ["cat"] + ["cat_file"] * 4
     assert [b'"i":"%d"' % i in t for i, t in enumerate(tails)] == [True] * 5
     assert file.close()
+
+
+def test_storage_options_from_the_environment(s3_store: str, moto_endpoint: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from s3_helpers import reset_fluent
+    from trackreport import fluent
+    from trackreport.cli import cli
+    from trackreport.errors import InvalidValueError
+
+    reset_fluent()  # forget set_store: the store and its options come from the environment
+    monkeypatch.setattr(fluent, "_stores", {})
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("TRACKREPORT_STORE", s3_store)
+    monkeypatch.setenv("TRACKREPORT_STORAGE_OPTIONS", json.dumps({"endpoint_url": moto_endpoint}))
+    with tr.start_run(name="from-env"):
+        tr.log_metric("m", 1.0)
+    listed = CliRunner().invoke(cli, ["runs", "--format", "csv", "--columns", "run_name"])
+    assert listed.exit_code == 0 and listed.output.splitlines() == ["run_name", "from-env"]
+    monkeypatch.setattr(fluent, "_stores", {})
+    for bad in ("[1]", "{endpoint_url: x}"):
+        monkeypatch.setenv("TRACKREPORT_STORAGE_OPTIONS", bad)
+        with pytest.raises(InvalidValueError, match="TRACKREPORT_STORAGE_OPTIONS must be a JSON "
+                                                    "object such as"):
+            tr.start_run()
+        refused = CliRunner().invoke(cli, ["runs"])
+        assert refused.exit_code == 1
+        assert refused.output.startswith("Error: TRACKREPORT_STORAGE_OPTIONS must be a JSON")

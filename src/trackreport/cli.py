@@ -70,7 +70,8 @@ def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path 
     text = check_location(value)
     if is_url(text):
         url = StoreURL(text)
-        url.storage_options = ctx.meta.get("trackreport.storage_options") or {}
+        url.storage_options = (ctx.meta.get("trackreport.storage_options")
+                               or env.storage_options() or {})
         return url
     return Path(text)
 
@@ -547,7 +548,8 @@ def run_cmd(store: Path, experiment: str | None, command: tuple[str, ...]) -> No
     """
     from .shim import run_program
 
-    sys.exit(run_program(list(command), store, experiment))
+    sys.exit(run_program(list(command), store, experiment,
+                         storage_options=getattr(store, "storage_options", None)))
 
 
 @cli.group("import", cls=TrackreportGroup)

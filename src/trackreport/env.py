@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 TRACKREPORT_STORE = "TRACKREPORT_STORE"
+TRACKREPORT_STORAGE_OPTIONS = "TRACKREPORT_STORAGE_OPTIONS"
 TRACKREPORT_CAPTURE = "TRACKREPORT_CAPTURE"
 DEFAULT_STORE = "./trackruns"
 
@@ -12,6 +14,31 @@ DEFAULT_STORE = "./trackruns"
 def store_path() -> str:
     """The store folder from ``$TRACKREPORT_STORE``, else ``./trackruns``."""
     return os.environ.get(TRACKREPORT_STORE) or DEFAULT_STORE
+
+
+def storage_options() -> dict[str, Any] | None:
+    """fsspec options for a store at a URL from ``$TRACKREPORT_STORAGE_OPTIONS`` (a JSON
+    object, e.g. ``{"endpoint_url": "http://127.0.0.1:9000"}``), else None.
+
+    Raises:
+        InvalidValueError: the variable is set but is not a JSON object (one line).
+    """
+    text = os.environ.get(TRACKREPORT_STORAGE_OPTIONS, "").strip()
+    if not text:
+        return None
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        from .errors import InvalidValueError
+
+        raise InvalidValueError(f"{TRACKREPORT_STORAGE_OPTIONS} must be a JSON object such as "
+                                '{"endpoint_url": "http://127.0.0.1:9000"}, '
+                                f"not {text[:40]!r}")
+    return value
 
 
 def capture_enabled() -> bool:

@@ -31,6 +31,7 @@ from .keys import check_key, check_text
 from .reader import read_run
 from .records import KILLED, RUNNING, Run
 from .run import ActiveRun, image_counter, outcome, random_name, source_name
+from .storage import is_url
 from .store import (
     EXPERIMENTS,
     Store,
@@ -75,11 +76,14 @@ def set_store(path: str | os.PathLike[str],
 
 
 def get_store() -> Store:
-    """The store in use: set_store(), else ``$TRACKREPORT_STORE``, else ``./trackruns``."""
+    """The store in use: set_store(), else ``$TRACKREPORT_STORE`` (with
+    ``$TRACKREPORT_STORAGE_OPTIONS`` for a URL), else ``./trackruns``."""
     path = absolute_location(_store_path or env.store_path())
     store = _stores.get(path)
     if store is None:
-        store = _stores[path] = Store(path, storage_options=_storage_options)
+        options = _storage_options if _store_path is not None else (
+            env.storage_options() if is_url(path) else None)
+        store = _stores[path] = Store(path, storage_options=options)
     return store
 
 

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .errors import TrackreportError
+from .store import absolute_location
 
 SHIM_DIR = Path(__file__).parent / "_shim"
 """The folder holding the ``mlflow`` shim package (on PYTHONPATH only under ``trackreport run``)."""
 
 
 def shim_environment(store: str | os.PathLike[str], experiment: str | None,
-                     base: dict[str, str] | None = None) -> dict[str, str]:
+                     base: dict[str, str] | None = None,
+                     storage_options: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The environment of a program run by ``trackreport run`` (children inherit it)."""
     env = dict(os.environ if base is None else base)
     rest = env.get("PYTHONPATH")
     env["PYTHONPATH"] = os.pathsep.join([str(SHIM_DIR), *([rest] if rest else [])])
-    env["TRACKREPORT_STORE"] = os.path.abspath(store)
+    env["TRACKREPORT_STORE"] = absolute_location(store)  # a URL stays a URL
+    if storage_options:
+        env["TRACKREPORT_STORAGE_OPTIONS"] = json.dumps(dict(storage_options))
     env["TRACKREPORT_MLFLOW_PINNED"] = "1"  # set_tracking_uri keeps this store
     if experiment is not None:
         env["MLFLOW_EXPERIMENT_NAME"] = experiment
@@ -27,11 +34,12 @@ def shim_environment(store: str | os.PathLike[str], experiment: str | None,
 
 
 def run_program(command: list[str], store: str | os.PathLike[str],
-                experiment: str | None = None) -> int:
+                experiment: str | None = None,
+                storage_options: Mapping[str, Any] | None = None) -> int:
     """Run ``command`` with the shim; returns its exit status (128+N after signal N)."""
     if not command:
         raise TrackreportError("trackreport run needs a command after --")
-    env = shim_environment(store, experiment)
+    env = shim_environment(store, experiment, storage_options=storage_options)
     try:
         proc = subprocess.Popen(command, env=env)
     except FileNotFoundError:
