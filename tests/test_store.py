@@ -93,3 +93,34 @@ def test_windows_style_and_odd_local_paths_are_still_folders(tmp_path: Path) -> 
 
     for path in ["C:\\\\runs", "./s3_bucket", "runs:backup", "a/b://c"]:
         assert check_location(path) == path
+
+
+@pytest.mark.parametrize("proxy", [False, True])
+def test_an_endpoint_from_an_aws_profile_is_checked_too(tmp_path: Path, proxy: bool) -> None:
+    # the client resolves it (AWS's own endpoint, or a profile's): s3fs alone would call a
+    # dead one a missing bucket, after long retries
+    endpoint = _dead_endpoint()
+    config = tmp_path / "aws-config"
+    config.write_text(f"[default]\nendpoint_url = {endpoint}\n")
+    env = child_env(AWS_CONFIG_FILE=str(config), AWS_ACCESS_KEY_ID="x",
+                    AWS_SECRET_ACCESS_KEY="x")  # noqa: S106
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "HTTPS_PROXY", "https_proxy",
+                 "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        env.pop(name, None)
+    if proxy:  # behind a proxy a direct check proves nothing: s3fs's own error stands
+        env["HTTPS_PROXY"] = endpoint
+    from trackreport import objectconnect
+
+    code = ("import fsspec\nfrom trackreport.objectconnect import _default_endpoint\n"
+            "print(_default_endpoint(fsspec.filesystem('s3', skip_instance_cache=True)))")
+    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert found.stdout.strip() == ("None" if proxy else endpoint), found.stderr
+    if proxy:
+        return
+    result = subprocess.run([sys.executable, "-m", "trackreport", "runs", "--store", "s3://b/p"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"endpoint {endpoint} does not answer" in result.stderr
+    assert f"{objectconnect.CONNECT_TRIES} tries" in result.stderr

@@ -29,6 +29,22 @@ def endpoint(protocol: str, options: Mapping[str, Any]) -> str | None:
             or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
 
 
+_PROXIES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _default_endpoint(fs: Any) -> str | None:
+    """The endpoint the S3 client resolved by itself (AWS's, for the region, or an AWS
+    profile's), found without a request; None behind a proxy, which a direct check of
+    the endpoint would not go through."""
+    if any(os.environ.get(name) for name in _PROXIES):
+        return None
+    try:
+        fs.connect()
+        return str(fs.s3.meta.endpoint_url) or None
+    except Exception:  # no client to ask: s3fs's own errors follow
+        return None
+
+
 def _check_endpoint(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -51,7 +67,7 @@ def check(fs: Any, protocol: str, options: Mapping[str, Any], base: str, url: st
     """
     if protocol not in ("s3", "s3a"):
         return
-    where = endpoint(protocol, options)
+    where = endpoint(protocol, options) or _default_endpoint(fs)
     if where:
         _check_endpoint(where)
     bucket = base.split("/", 1)[0]
