@@ -77,6 +77,8 @@ def test_eight_writers_one_killed(s3_store: str, tmp_path: Path) -> None:
     assert "1 object written" in out.stdout
     assert len(_run_objects(s3_store, ids[0])) == 1
     assert _steps(Store(s3_store), ids[0]) == killed
+    again = cli("compact", "--store", s3_store)
+    assert again.stdout == "Nothing to compact: every writer's events are already one object.\n"
 
 
 DEAD = """

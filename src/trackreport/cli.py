@@ -367,6 +367,9 @@ def compact_cmd(store: Path | StoreURL) -> None:
         click.echo("Nothing to compact: a local store keeps one file per writer.")
         return
     written, removed = compact_store(st)
+    if not written and not removed:
+        click.echo("Nothing to compact: every writer's events are already one object.")
+        return
     click.echo(f"Compacted: {written} object{'s' if written != 1 else ''} written, "
                f"{removed} folded object{'s' if removed != 1 else ''} deleted.")
 
