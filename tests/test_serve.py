@@ -123,6 +123,59 @@ def test_a_store_on_s3_is_listed_again_and_rebuilt_when_it_changes(s3_store: str
     assert out.count("Rebuilt:") == 1 and "Rebuilt: Built 1 experiment, 2 runs" in out
 
 
+def test_serve_on_s3_outlives_an_endpoint_that_goes_away(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from proc_helpers import Child
+    from s3_helpers import AWS_ENV, make_bucket
+
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    store = f"s3://{make_bucket(endpoint)}/store"
+    env = child_env(**AWS_ENV, AWS_ENDPOINT_URL=endpoint, TRACKREPORT_FLUSH_SECONDS="0.2",
+                    TRACKREPORT_CACHE=str(tmp_path / "cache"))
+
+    def log(name: str) -> None:
+        done = subprocess.run([sys.executable, "-c", "import trackreport as tr\n"
+                               f"tr.set_store({store!r})\nwith tr.start_run(name={name!r}):\n"
+                               "    tr.log_metric('acc', 0.5)\n"],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    def until(start: str) -> str:
+        while not (line := child.read_line(timeout=SERVE_TIMEOUT)).startswith(start):
+            pass
+        return line
+
+    log("first-run")
+    child = Child([sys.executable, "-u", "-m", "trackreport", "serve", "--store", store,
+                   "--port", "0", "--out", str(tmp_path / "site")], env)
+    restarted = None
+    try:
+        url = re.search(r"at (http://\S+/) ", child.read_line(timeout=SERVE_TIMEOUT)).group(1)
+        until("Built 1 experiment, 1 run")
+        server.stop()  # the endpoint goes away: serve keeps serving the site it has
+        assert "Could not connect" in until("cannot list the store (trying again every 1 s)")
+        assert "first-run" in get(url)
+        restarted = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        restarted.start()  # the same endpoint and objects (moto keeps them in this process)
+        until("the store answers again")
+        log("second-run")
+        assert until("Rebuilt:").startswith("Rebuilt: Built 1 experiment, 2 runs")
+        assert "second-run" in get(url)
+    finally:
+        rc, out, err = child.signal(signal.SIGINT)
+        (restarted or server).stop()
+    assert rc in (0, 130), err
+    assert "Traceback" not in err and err == "", err
+    assert "rebuild failed" not in out
+
+
 def test_a_busy_port_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     store = tmp_path / "store"
     log_run(store, "r", 0.5)

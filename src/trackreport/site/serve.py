@@ -258,21 +258,46 @@ def _poll(st: Store, seen: Any, site: Path, theme: str | None, title: str | None
     (``seen``, taken before the last build)."""
     storage: Any = st.storage
     every = max(1.0, storage.flush_seconds or 0.0)
+    failing = False
+    said = [""]
+
+    def say(line: str) -> None:  # a failure repeated at every listing is said once
+        if line != said[0]:
+            echo(line)
+        said[0] = line
+
     while not stop.wait(every):
         try:
             now = storage.snapshot()
-        except OSError as exc:  # the endpoint stopped answering: try again next time
-            echo(f"cannot list the store: {exc}")
+        except Exception as exc:  # the endpoint stopped answering: keep serving, list again
+            if not failing:
+                say(f"cannot list the store (trying again every {every:g} s): {_line(exc)}")
+            failing = True
             continue
+        if failing:
+            say("the store answers again")
+            failing = False
         if now == seen:
             continue
         seen = now
         fresh = Store(str(st.root), storage_options=getattr(storage, "options", None))
-        _rebuild(fresh, site, theme, title, state, echo)
+        try:
+            built = _rebuild(fresh, site, theme, title, state, say)
+        except Exception as exc:  # the store failed mid-build: the previous site stays
+            say(f"rebuild failed: {_line(exc)}")
+            built = False
+        if not built:
+            seen = None  # build again after the next listing
+
+
+def _line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
 
 
 def _rebuild(st: Store, site: Path, theme: str | None, title: str | None, state: SiteState,
-             echo: Callable[[str], None]) -> None:
+             echo: Callable[[str], None]) -> bool:
+    """Build again; False when the build failed (said in one line, the site as it was)."""
     from ..errors import BuildError
     from .build import build_site
 
@@ -281,8 +306,9 @@ def _rebuild(st: Store, site: Path, theme: str | None, title: str | None, state:
         result = build_site(st, site, theme=theme, title=title)
     except (BuildError, OSError) as exc:
         echo(f"rebuild failed: {exc}")
-        return
+        return False
     finally:
         state.building = False
     state.bump()
     echo(f"Rebuilt: {result}")
+    return True
