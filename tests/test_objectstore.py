@@ -120,6 +120,21 @@ def test_a_missing_bucket_is_one_line_naming_it(moto_endpoint: str, tmp_path: Pa
     assert "bucket 'no-such-bucket' does not exist" in result.stderr
 
 
+def test_missing_credentials_are_one_line_saying_so(moto_endpoint: str, s3_store: str,
+                                                     tmp_path: Path) -> None:
+    env = child_env(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"),
+                    AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_PROFILE"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "-m", "trackreport", "runs", "--store", s3_store],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"no credentials for store {s3_store}: set AWS_ACCESS_KEY_ID" in result.stderr
+    assert "does not exist" not in result.stderr  # the bucket does: s3fs alone said it did not
+
+
 def test_reader_cache_fetches_only_new_objects(s3_store: str, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from trackreport.reader import iter_runs

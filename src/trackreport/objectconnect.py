@@ -61,7 +61,8 @@ def _check_endpoint(url: str) -> None:
 
 
 def check(fs: Any, protocol: str, options: Mapping[str, Any], base: str, url: str) -> None:
-    """Raise StoreUnavailableError (one line) when the endpoint or the bucket is missing.
+    """Raise StoreUnavailableError (one line) when the endpoint or the bucket is missing, or
+    the bucket cannot be read (no credentials, access denied).
 
     ``base`` is the store's path without the protocol (``bucket/prefix``).
     """
@@ -72,10 +73,22 @@ def check(fs: Any, protocol: str, options: Mapping[str, Any], base: str, url: st
         _check_endpoint(where)
     bucket = base.split("/", 1)[0]
     try:
-        found = fs.exists(bucket)
+        if fs.exists(bucket):
+            return
+        fs.info(bucket)  # exists() says False for any error; this says which one
+    except FileNotFoundError:
+        pass
     except Exception as exc:
-        raise StoreUnavailableError(
-            f"cannot reach bucket {bucket!r} of store {url}: {exc}") from None
-    if not found:
-        raise StoreUnavailableError(
-            f"bucket {bucket!r} does not exist (store {url}); create it first")
+        raise StoreUnavailableError(_unreachable(bucket, url, exc)) from None
+    else:
+        return
+    raise StoreUnavailableError(
+        f"bucket {bucket!r} does not exist (store {url}); create it first")
+
+
+def _unreachable(bucket: str, url: str, exc: Exception) -> str:
+    if type(exc).__name__ == "NoCredentialsError":
+        return (f"no credentials for store {url}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or the key and secret storage options")
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"cannot reach bucket {bucket!r} of store {url}: {text[:300]}"
