@@ -78,6 +78,22 @@ def test_runs_show_params_as_logged_when_some_runs_lack_them(filled: Path) -> No
     assert all(type(v) is int for k, v in depths.items() if k != "lonely")
 
 
+def test_runs_tell_a_logged_nan_from_a_metric_never_logged(store: Path) -> None:
+    with tr.start_run(name="nan"):
+        tr.log_metric("m", float("nan"))
+        tr.log_metric("k", 1.0)
+    with tr.start_run(name="without-m"):
+        tr.log_metric("k", 2.0)
+    res = invoke("runs", "--store", str(store), "--format", "csv", "--sort", "run_name",
+                 "--columns", "run_name,metrics.m,metrics.k")
+    assert list(csv.reader(io.StringIO(res.output))) == [
+        ["run_name", "metrics.m", "metrics.k"], ["nan", "NaN", "1.0"], ["without-m", "", "2.0"]]
+    res = invoke("runs", "--store", str(store), "--format", "json", "--sort", "run_name",
+                 "--filter", "metrics.k > 0", "--columns", "run_name,metrics.m")
+    assert json.loads(res.output) == [{"run_name": "nan", "metrics.m": "NaN"},
+                                       {"run_name": "without-m", "metrics.m": None}]
+
+
 def test_runs_env_store(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKREPORT_STORE", str(filled))
     res = invoke("runs", "--format", "csv", "--columns", "run_name")

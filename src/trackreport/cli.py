@@ -129,16 +129,18 @@ def cli() -> None:
 def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str | None,
              fmt: str, columns: str | None) -> None:
     """List runs, one row each: name, status, times, params, metrics (last), tags."""
-    from .frames import runs_frame, sort_runs
+    from .frames import frame_of, run_rows, sort_runs
     from .tables import RENDERERS
 
-    df = runs_frame(open_store(store), experiment=experiment, filter=filter_)
+    logged = run_rows(open_store(store), experiment=experiment)
+    df = frame_of(logged, filter_)
     if sort:
         key, descending = _sort_key(sort)
         if key not in df.columns:
             raise TrackreportError(f"--sort: no column {key!r}; columns are: "
                                    + ", ".join(df.columns[:30]))
         df = sort_runs(df, key, descending=descending)
+    ids = list(df["run_id"])
     if columns is not None:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]
         if not wanted:
@@ -157,6 +159,11 @@ def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str
             (r for p, r in rank.items() if c.startswith(p)), 0))]
     headers = list(df.columns)
     rows = [[_plain(v, fmt) for v in row] for row in df.itertuples(index=False, name=None)]
+    by_id = {row["run_id"]: row for row in logged}
+    for cells, run_id in zip(rows, ids, strict=True):  # never logged: empty, not NaN
+        for i, column in enumerate(headers):
+            if column.startswith("metrics.") and column not in by_id[run_id]:
+                cells[i] = None
     if fmt == "table" and not rows:
         click.echo("No runs." if not filter_ else "No runs match the filter.")
         return

@@ -51,15 +51,26 @@ def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
-def runs_frame(store: Store, experiment: str | None = None, filter: str | None = None,
-               metric_stats: Iterable[str] = ()) -> pd.DataFrame:
-    """The ``load_runs`` DataFrame: one row per run, newest first."""
+def run_rows(store: Store, experiment: str | None = None,
+             metric_stats: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Every run (of ``experiment``) as a ``run_row`` dict: a metric a run never logged
+    has no key there, where the frame can only say NaN."""
     stats = tuple(metric_stats)
     bad = [s for s in stats if s not in ("min", "max")]
     if bad:
         raise ValueError(f"metric_stats takes 'min' and/or 'max', got {bad[0]!r}")
     with no_gc():
-        rows = [run_row(run, stats) for run in iter_runs(store, experiment=experiment)]
+        return [run_row(run, stats) for run in iter_runs(store, experiment=experiment)]
+
+
+def runs_frame(store: Store, experiment: str | None = None, filter: str | None = None,
+               metric_stats: Iterable[str] = ()) -> pd.DataFrame:
+    """The ``load_runs`` DataFrame: one row per run, newest first."""
+    return frame_of(run_rows(store, experiment, metric_stats), filter)
+
+
+def frame_of(rows: list[dict[str, Any]], filter: str | None = None) -> pd.DataFrame:
+    """``rows`` (from ``run_rows``) as the ``load_runs`` DataFrame, filtered, newest first."""
     df = rows_frame(rows)
     if filter:
         from .filters import apply_filter
