@@ -76,14 +76,18 @@ def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> Path 
     return Path(text)
 
 
+def store_at(path: Path | StoreURL) -> Store:
+    """The store at ``path``: a folder, or a URL with its storage options."""
+    if isinstance(path, StoreURL):
+        return Store(str(path), storage_options=path.storage_options)
+    return Store(path)
+
+
 def open_store(path: Path | StoreURL) -> Store:
     """A readable store at ``path`` (one clear error otherwise)."""
-    if isinstance(path, StoreURL):
-        store = Store(str(path), storage_options=path.storage_options)
-    else:
-        if path.exists() and not path.is_dir():
-            raise TrackreportError(f"--store {path} is a file, not a store folder")
-        store = Store(path)
+    if not isinstance(path, StoreURL) and path.exists() and not path.is_dir():
+        raise TrackreportError(f"--store {path} is a file, not a store folder")
+    store = store_at(path)
     store.check_format()
     return store
 
@@ -129,11 +133,11 @@ def cli() -> None:
 def runs_cmd(store: Path, experiment: str | None, filter_: str | None, sort: str | None,
              fmt: str, columns: str | None) -> None:
     """List runs, one row each: name, status, times, params, metrics (last), tags."""
-    from .frames import frame_of, run_rows, sort_runs
+    from .frames import rows_frame, run_rows, sort_runs
     from .tables import RENDERERS
 
     logged = run_rows(open_store(store), experiment=experiment)
-    df = frame_of(logged, filter_)
+    df = rows_frame(logged, filter_)
     if sort:
         key, descending = _sort_key(sort)
         if key not in df.columns:
@@ -582,9 +586,8 @@ def import_mlflow_cmd(source: str, store: Path, experiments: tuple[str, ...]) ->
     progress = (_progress_bar("Importing") if sys.stderr.isatty() and not os.environ.get("CI")
                 else None)
     try:
-        target = (Store(str(store), storage_options=store.storage_options)
-                  if isinstance(store, StoreURL) else Store(os.path.abspath(store)))
-        report = import_mlflow(source, target, experiments or None, progress=progress)
+        report = import_mlflow(source, store_at(store), experiments or None,
+                               progress=progress)
     finally:
         if progress is not None:
             progress(-1, -1)

@@ -35,22 +35,6 @@ def _ordered_columns(rows: list[dict[str, Any]]) -> list[str]:
     return RUN_COLUMNS + sorted(rest, key=rank)
 
 
-def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A ``load_runs`` DataFrame from ``run_row`` dicts, with its dtypes: times and
-    durations as pandas times, metrics as floats, params and tags as logged (objects)."""
-    columns = _ordered_columns(rows)
-    df = pd.DataFrame(rows, columns=columns)
-    for col in ("start_time", "end_time"):
-        df[col] = pd.to_datetime(pd.to_numeric(df[col], errors="coerce"), unit="s", utc=True)
-    df["duration"] = pd.to_timedelta(pd.to_numeric(df["duration"], errors="coerce"), unit="s")
-    for col in columns:
-        if col.startswith(("metrics.", "metrics_min.", "metrics_max.")):
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-        elif col.startswith(("params.", "tags.")):  # as logged: 3 stays 3, missing is None
-            df[col] = pd.Series([row.get(col) for row in rows], dtype=object, index=df.index)
-    return df
-
-
 def run_rows(store: Store, experiment: str | None = None,
              metric_stats: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Every run (of ``experiment``) as a ``run_row`` dict: a metric a run never logged
@@ -66,12 +50,22 @@ def run_rows(store: Store, experiment: str | None = None,
 def runs_frame(store: Store, experiment: str | None = None, filter: str | None = None,
                metric_stats: Iterable[str] = ()) -> pd.DataFrame:
     """The ``load_runs`` DataFrame: one row per run, newest first."""
-    return frame_of(run_rows(store, experiment, metric_stats), filter)
+    return rows_frame(run_rows(store, experiment, metric_stats), filter)
 
 
-def frame_of(rows: list[dict[str, Any]], filter: str | None = None) -> pd.DataFrame:
-    """``rows`` (from ``run_rows``) as the ``load_runs`` DataFrame, filtered, newest first."""
-    df = rows_frame(rows)
+def rows_frame(rows: list[dict[str, Any]], filter: str | None = None) -> pd.DataFrame:
+    """``rows`` (from ``run_rows``) as the ``load_runs`` DataFrame, filtered, newest first:
+    times and durations as pandas times, metrics as floats, params and tags as logged."""
+    columns = _ordered_columns(rows)
+    df = pd.DataFrame(rows, columns=columns)
+    for col in ("start_time", "end_time"):
+        df[col] = pd.to_datetime(pd.to_numeric(df[col], errors="coerce"), unit="s", utc=True)
+    df["duration"] = pd.to_timedelta(pd.to_numeric(df["duration"], errors="coerce"), unit="s")
+    for col in columns:
+        if col.startswith(("metrics.", "metrics_min.", "metrics_max.")):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        elif col.startswith(("params.", "tags.")):  # as logged: 3 stays 3, missing is None
+            df[col] = pd.Series([row.get(col) for row in rows], dtype=object, index=df.index)
     if filter:
         from .filters import apply_filter
 

@@ -166,10 +166,10 @@ def _beside(name: str, kind: str, token: str) -> str:
     A long ``name`` is cut and given a hash of itself, so the folder's name stays
     within the 255 bytes a file name may have wherever ``name`` itself fits.
     """
-    if len(name.encode("utf-8", "surrogateescape")) > LONG_NAME:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        cut = name.encode("utf-8", "surrogateescape")[:LONG_NAME - 17]
-        name = cut.decode("utf-8", "ignore") + "-" + digest
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > LONG_NAME:
+        digest = hashlib.sha256(raw).hexdigest()[:16]
+        name = raw[:LONG_NAME - 17].decode("utf-8", "ignore") + "-" + digest
     return f".{name}.{kind}-{token}"
 
 

@@ -221,11 +221,9 @@ def serve(store: str | os.PathLike[str] | Store, out: str | os.PathLike[str] | N
         state.building = False
         state.bump()
         echo(f"{result}")
-        if stop.is_set():
-            pass
-        elif polled:
+        if polled and not stop.is_set():
             _poll(st, seen, site, theme, title, state, stop, echo)
-        else:
+        elif not stop.is_set():
             _watch(st, site, theme, title, state, stop, echo)
     except KeyboardInterrupt:
         pass
@@ -259,12 +257,13 @@ def _poll(st: Store, seen: Any, site: Path, theme: str | None, title: str | None
     storage: Any = st.storage
     every = max(1.0, storage.flush_seconds or 0.0)
     failing = False
-    said = [""]
+    last = ""
 
     def say(line: str) -> None:  # a failure repeated at every listing is said once
-        if line != said[0]:
+        nonlocal last
+        if line != last:
             echo(line)
-        said[0] = line
+        last = line
 
     while not stop.wait(every):
         try:
